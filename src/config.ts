@@ -132,7 +132,8 @@ function required(env: Env, name: SettingName): string {
 }
 
 function positiveInteger(name: SettingName, value: string): number {
-  if (!/^[1-9][0-9]{0,9}$/.test(value)) throw new ConfigError(name, `must be a positive integer, got "${value}"`);
+  if (!/^[1-9][0-9]{0,9}$/.test(value))
+    throw new ConfigError(name, `must be a positive integer, got "${value}"`);
   return Number(value);
 }
 
@@ -164,7 +165,8 @@ function oneOf<const T extends string>(env: Env, name: SettingName, allowed: rea
   const value = read(env, name);
   if (value === undefined) return fallback;
   const match = allowed.find((candidate) => candidate === value);
-  if (match === undefined) throw new ConfigError(name, `must be one of ${allowed.join(', ')}; got "${value}"`);
+  if (match === undefined)
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}; got "${value}"`);
   return match;
 }
 
@@ -182,7 +184,8 @@ function safeName(env: Env, name: SettingName, fallback?: string): string {
 
 function container(env: Env, name: SettingName, fallback: string): string {
   const value = read(env, name) ?? fallback;
-  if (!CONTAINER_NAME.test(value)) throw new ConfigError(name, `is not a valid blob container name: "${value}"`);
+  if (!CONTAINER_NAME.test(value))
+    throw new ConfigError(name, `is not a valid blob container name: "${value}"`);
   return value;
 }
 
@@ -190,7 +193,8 @@ function parseConnectionString(value: string): Map<string, string> {
   const parts = new Map<string, string>();
   for (const segment of value.split(';')) {
     const separator = segment.indexOf('=');
-    if (separator > 0) parts.set(segment.slice(0, separator).trim().toLowerCase(), segment.slice(separator + 1).trim());
+    if (separator > 0)
+      parts.set(segment.slice(0, separator).trim().toLowerCase(), segment.slice(separator + 1).trim());
   }
   return parts;
 }
@@ -217,7 +221,10 @@ function storageConnection(env: Env): StorageConnection {
       parts.get('queueendpoint') ??
       (accountName === undefined ? undefined : `${protocol}://${accountName}.queue.${suffix}`);
     if (blobEndpoint === undefined || queueEndpoint === undefined) {
-      throw new ConfigError('AzureWebJobsStorage', 'is not a storage connection string (no AccountName or endpoints)');
+      throw new ConfigError(
+        'AzureWebJobsStorage',
+        'is not a storage connection string (no AccountName or endpoints)',
+      );
     }
     return {
       kind: 'connectionString',
@@ -285,7 +292,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const previousSecret = read(env, 'GITHUB_WEBHOOK_SECRET_PREVIOUS');
   const pat = read(env, 'AZURE_DEVOPS_PAT');
   const storageResourceId = required(env, 'MODEL_STORAGE_RESOURCE_ID');
-  if (!/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Storage\/storageAccounts\/[^/]+$/i.test(storageResourceId)) {
+  if (
+    !/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Storage\/storageAccounts\/[^/]+$/i.test(
+      storageResourceId,
+    )
+  ) {
     throw new ConfigError(
       'MODEL_STORAGE_RESOURCE_ID',
       'must be a storage account resource id (/subscriptions/…/resourceGroups/…/providers/Microsoft.Storage/storageAccounts/…)',

@@ -18,7 +18,14 @@ export const BUILD_PARAMETER_NAMES = [
 export type BuildParameterName = (typeof BUILD_PARAMETER_NAMES)[number];
 export type BuildParameters = Readonly<Record<BuildParameterName, string>>;
 
-export const RELEASE_PARAMETER_NAMES = ['buildId', 'imageTag', 'modelName', 'modelVersion', 'commit', 'flowId'] as const;
+export const RELEASE_PARAMETER_NAMES = [
+  'buildId',
+  'imageTag',
+  'modelName',
+  'modelVersion',
+  'commit',
+  'flowId',
+] as const;
 
 export type ReleaseParameterName = (typeof RELEASE_PARAMETER_NAMES)[number];
 export type ReleaseParameters = Readonly<Record<ReleaseParameterName, string>>;

@@ -1,0 +1,55 @@
+import { loadConfig, type AppConfig } from '../config.js';
+import type { AzureDevOps } from '../ports/azureDevOps.js';
+import type { FlowLedger } from '../ports/flowLedger.js';
+import type { Logger } from '../ports/logger.js';
+import { FlowEngine } from '../usecases/flowEngine.js';
+
+/** Long-lived collaborators, built once per worker on first use. */
+export interface Services {
+  readonly config: AppConfig;
+  readonly ledger: FlowLedger;
+  readonly devops: AzureDevOps;
+}
+
+let current: Promise<Services> | undefined;
+
+export function getServices(): Promise<Services> {
+  current ??= buildServices(loadConfig()).catch((error: unknown) => {
+    current = undefined;
+    throw error;
+  });
+  return current;
+}
+
+/** Test seam: forget the cached services so the next call reads `process.env` again. */
+export function resetServices(): void {
+  current = undefined;
+}
+
+export async function buildServices(config: AppConfig): Promise<Services> {
+  // Adapters (and the Azure SDKs behind them) load on first use, not at cold start.
+  const [{ createBlobServiceClient }, { BlobFlowLedger }, { AzureDevOpsConnection }, { AzureDevOpsAdapter }] =
+    await Promise.all([
+      import('../adapters/storageClients.js'),
+      import('../adapters/blobFlowLedger.js'),
+      import('../adapters/azureDevOpsClient.js'),
+      import('../adapters/azureDevOpsAdapter.js'),
+    ]);
+  const blobs = await createBlobServiceClient(config.storage);
+  const ledger = new BlobFlowLedger(blobs.getContainerClient(config.storage.ledgerContainer));
+  const connection = new AzureDevOpsConnection({
+    orgUrl: config.azureDevOps.orgUrl,
+    auth: config.azureDevOps.auth,
+  });
+  const devops = new AzureDevOpsAdapter(connection, config.azureDevOps.project);
+  return { config, ledger, devops };
+}
+
+export function flowEngine(services: Services, logger: Logger): FlowEngine {
+  return new FlowEngine({
+    ledger: services.ledger,
+    devops: services.devops,
+    logger,
+    buildPipelineId: services.config.azureDevOps.buildPipelineId,
+  });
+}

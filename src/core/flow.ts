@@ -1,0 +1,169 @@
+/**
+ * The flow record: one model version joined with one commit, and everything that
+ * happened to it. Semantics: ../shared/flow-semantics.md (identity, pointers, joins, states).
+ */
+
+export type FlowStatus =
+  | 'waiting-for-model'
+  | 'build-queued'
+  | 'build-started'
+  | 'build-succeeded'
+  | 'build-failed'
+  | 'build-canceled'
+  | 'releasing'
+  | 'released'
+  | 'superseded'
+  | 'skipped'
+  | 'failed';
+
+export type TriggerKind = 'push' | 'model' | 'manual' | 'waiting';
+
+export interface ModelRef {
+  readonly name: string;
+  readonly version: string;
+  readonly uri: string;
+  readonly sha256: string;
+}
+
+export interface DeliveryRef {
+  readonly source: 'github' | 'eventgrid' | 'servicehook' | 'operator' | 'system';
+  readonly id: string;
+}
+
+export interface FlowTrigger {
+  readonly kind: TriggerKind;
+  readonly delivery: DeliveryRef;
+  readonly at: string;
+}
+
+export interface FlowTransition {
+  readonly status: FlowStatus;
+  readonly at: string;
+  readonly delivery: DeliveryRef;
+  readonly reason?: string;
+}
+
+export interface BuildRef {
+  readonly id: number;
+  readonly url: string;
+  readonly result?: string;
+  readonly buildNumber?: string;
+  readonly queuedAt?: string;
+}
+
+export interface ReleaseRef {
+  readonly mode: 'pipeline' | 'classic';
+  readonly id: number;
+  readonly url: string;
+}
+
+export interface FlowError {
+  readonly code: string;
+  readonly message: string;
+  readonly at: string;
+}
+
+export interface FlowRecord {
+  readonly schemaVersion: 1;
+  readonly flowId: string;
+  readonly status: FlowStatus;
+  /** `undefined` only while the flow waits for the first promoted model. */
+  readonly model?: ModelRef;
+  readonly modelName: string;
+  /** `undefined` when a model upload ran on a branch whose head commit was never seen yet. */
+  readonly commit?: string;
+  readonly branch: string;
+  readonly trigger: TriggerKind;
+  readonly triggers: readonly FlowTrigger[];
+  readonly build?: BuildRef;
+  readonly release?: ReleaseRef;
+  readonly reason?: string;
+  readonly lastError?: FlowError;
+  readonly attempts: number;
+  /** While set and in the future, one worker owns the pending Azure DevOps call for this flow. */
+  readonly claimedUntil?: string;
+  readonly history: readonly FlowTransition[];
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** A new state for a flow, recorded with when and why. */
+export function transition(
+  flow: FlowRecord,
+  status: FlowStatus,
+  delivery: DeliveryRef,
+  at: string,
+  changes: Partial<
+    Omit<FlowRecord, 'schemaVersion' | 'flowId' | 'history' | 'createdAt' | 'updatedAt' | 'status'>
+  > = {},
+): FlowRecord {
+  const reason = changes.reason;
+  const entry: FlowTransition =
+    reason === undefined ? { status, at, delivery } : { status, at, delivery, reason };
+  // A claim only covers the pending build call: any transition ends it unless renewed.
+  const { claimedUntil: _endedClaim, ...rest } = flow;
+  return { ...rest, ...changes, status, updatedAt: at, history: [...flow.history, entry] };
+}
+
+/** Adds a delivery to the flow's triggers unless it is already there (redeliveries). */
+export function withTrigger(flow: FlowRecord, trigger: FlowTrigger): FlowRecord {
+  const known = flow.triggers.some(
+    (existing) =>
+      existing.delivery.source === trigger.delivery.source && existing.delivery.id === trigger.delivery.id,
+  );
+  return known ? flow : { ...flow, triggers: [...flow.triggers, trigger] };
+}
+
+/** States in which the flow's build exists or is final: nothing more to start. */
+export function hasBuild(flow: FlowRecord): boolean {
+  return flow.build !== undefined;
+}
+
+const FLOW_STATUSES: ReadonlySet<string> = new Set<FlowStatus>([
+  'waiting-for-model',
+  'build-queued',
+  'build-started',
+  'build-succeeded',
+  'build-failed',
+  'build-canceled',
+  'releasing',
+  'released',
+  'superseded',
+  'skipped',
+  'failed',
+]);
+
+export function isFlowStatus(value: unknown): value is FlowStatus {
+  return typeof value === 'string' && FLOW_STATUSES.has(value);
+}
+
+/** Checks a record read back from the ledger before it is trusted as a FlowRecord. */
+export function isFlowRecord(value: unknown): value is FlowRecord {
+  if (typeof value !== 'object' || value === null) return false;
+  const record: Partial<Record<keyof FlowRecord, unknown>> = value;
+  return (
+    record.schemaVersion === 1 &&
+    typeof record.flowId === 'string' &&
+    isFlowStatus(record.status) &&
+    typeof record.modelName === 'string' &&
+    typeof record.branch === 'string' &&
+    typeof record.attempts === 'number' &&
+    Array.isArray(record.triggers) &&
+    Array.isArray(record.history) &&
+    typeof record.createdAt === 'string' &&
+    typeof record.updatedAt === 'string' &&
+    (record.commit === undefined || typeof record.commit === 'string') &&
+    (record.model === undefined || isModelRef(record.model))
+  );
+}
+
+export function isModelRef(value: unknown): value is ModelRef {
+  if (typeof value !== 'object' || value === null) return false;
+  const model: Partial<Record<keyof ModelRef, unknown>> = value;
+  return (
+    typeof model.name === 'string' &&
+    typeof model.version === 'string' &&
+    typeof model.uri === 'string' &&
+    typeof model.sha256 === 'string'
+  );
+}

@@ -1,0 +1,59 @@
+import { isModelRef, type DeliveryRef, type ModelRef } from './flow.js';
+
+/** The newest pushed commit of a release branch, by push order. */
+export interface BranchHead {
+  readonly branch: string;
+  readonly commit: string;
+  /** When GitHub says the push happened (`repository.pushed_at`), ISO 8601. */
+  readonly pushedAt: string;
+  readonly receivedAt: string;
+  readonly delivery: DeliveryRef;
+}
+
+/** The newest promoted version of the app's model. */
+export interface CurrentModel {
+  readonly model: ModelRef;
+  readonly uploadedAt: string;
+  readonly promotedAt: string;
+  readonly delivery: DeliveryRef;
+}
+
+/** Moves the branch head only forward in push order; ties go to the later delivery. */
+export function nextBranchHead(
+  current: BranchHead | undefined,
+  candidate: BranchHead,
+): BranchHead | undefined {
+  if (current === undefined) return candidate;
+  if (current.commit === candidate.commit) return undefined;
+  const order =
+    compareInstants(candidate.pushedAt, current.pushedAt) ||
+    compareInstants(candidate.receivedAt, current.receivedAt);
+  return order > 0 ? candidate : undefined;
+}
+
+function compareInstants(a: string, b: string): number {
+  return Date.parse(a) - Date.parse(b);
+}
+
+export function isBranchHead(value: unknown): value is BranchHead {
+  if (typeof value !== 'object' || value === null) return false;
+  const head: Partial<Record<keyof BranchHead, unknown>> = value;
+  return (
+    typeof head.branch === 'string' &&
+    typeof head.commit === 'string' &&
+    typeof head.pushedAt === 'string' &&
+    typeof head.receivedAt === 'string' &&
+    typeof head.delivery === 'object'
+  );
+}
+
+export function isCurrentModel(value: unknown): value is CurrentModel {
+  if (typeof value !== 'object' || value === null) return false;
+  const current: Partial<Record<keyof CurrentModel, unknown>> = value;
+  return (
+    isModelRef(current.model) &&
+    typeof current.uploadedAt === 'string' &&
+    typeof current.promotedAt === 'string' &&
+    typeof current.delivery === 'object'
+  );
+}

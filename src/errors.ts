@@ -1,0 +1,50 @@
+/**
+ * Infrastructure failures, thrown with a stable `code` so callers (and the Functions
+ * platform's retry) can tell transient trouble from a permanent refusal. Expected
+ * outcomes (skips, duplicates, waiting flows) are returned as data, never thrown.
+ */
+
+export type InfrastructureErrorCode =
+  | 'ADO_THROTTLED'
+  | 'ADO_UNAVAILABLE'
+  | 'ADO_TIMEOUT'
+  | 'ADO_AUTH_FAILED'
+  | 'ADO_REJECTED'
+  | 'ADO_NOT_FOUND'
+  | 'STORAGE_UNAVAILABLE'
+  | 'LEDGER_CONFLICT'
+  | 'MODEL_UNREADABLE';
+
+export class InfrastructureError extends Error {
+  constructor(
+    readonly code: InfrastructureErrorCode,
+    message: string,
+    readonly details: {
+      /** Whether trying again later can succeed. */
+      readonly transient: boolean;
+      readonly status?: number;
+      /** Seconds the service asked us to wait before retrying (429 Retry-After). */
+      readonly retryAfterSeconds?: number;
+      /** The request may have been carried out even though no answer came back. */
+      readonly ambiguous?: boolean;
+      readonly cause?: unknown;
+    },
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'InfrastructureError';
+  }
+
+  get transient(): boolean {
+    return this.details.transient;
+  }
+}
+
+export function isInfrastructureError(value: unknown): value is InfrastructureError {
+  return value instanceof InfrastructureError;
+}
+
+/** A message safe to log or return: never a stack, never a nested cause. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return 'Unknown error';
+}

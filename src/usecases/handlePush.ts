@@ -1,0 +1,98 @@
+import type { DeliveryRef, FlowRecord } from '../core/flow.js';
+import { waitingFlowIdOf } from '../core/flowId.js';
+import { decidePush, type PushEvent, type PushFilter, type PushSkipReason } from '../core/githubPush.js';
+import { nextBranchHead, type BranchHead } from '../core/pointers.js';
+import type { FlowLedger } from '../ports/flowLedger.js';
+import type { Logger } from '../ports/logger.js';
+import type { FlowEngine } from './flowEngine.js';
+
+export type PushOutcome =
+  | { readonly kind: 'skipped'; readonly reason: PushSkipReason; readonly detail: string }
+  | { readonly kind: 'waiting-for-model'; readonly flow: FlowRecord }
+  | { readonly kind: 'started' | 'already-started' | 'in-progress'; readonly flow: FlowRecord };
+
+export interface HandlePushDeps {
+  readonly ledger: FlowLedger;
+  readonly engine: FlowEngine;
+  readonly logger: Logger;
+  readonly filter: PushFilter;
+  readonly modelName: string;
+  readonly now?: () => Date;
+}
+
+export interface PushDelivery {
+  readonly event: PushEvent;
+  readonly deliveryId: string;
+  /** When GitHub says the push happened; the receive time when it does not say. */
+  readonly pushedAt?: string;
+}
+
+/** A push to a release branch: move the branch head, then build the commit with the current model. */
+export async function handlePush(deps: HandlePushDeps, push: PushDelivery): Promise<PushOutcome> {
+  const decision = decidePush(push.event, deps.filter);
+  if (decision.kind === 'skip') {
+    deps.logger.info('Push skipped', {
+      deliveryId: push.deliveryId,
+      reason: decision.reason,
+      detail: decision.detail,
+    });
+    return { kind: 'skipped', reason: decision.reason, detail: decision.detail };
+  }
+  const now = (deps.now ?? (() => new Date()))().toISOString();
+  const delivery: DeliveryRef = { source: 'github', id: push.deliveryId };
+  const head: BranchHead = {
+    branch: decision.branch,
+    commit: decision.commit,
+    pushedAt: push.pushedAt ?? now,
+    receivedAt: now,
+    delivery,
+  };
+  await deps.ledger.updateBranchHead(decision.branch, (current) => nextBranchHead(current, head));
+
+  const current = await deps.ledger.getCurrentModel(deps.modelName);
+  if (current === undefined) {
+    const flow = await recordWaitingFlow(deps, decision.branch, decision.commit, delivery, now);
+    deps.logger.warn('No model promoted yet: the flow waits for the first model upload', {
+      flowId: flow.flowId,
+      modelName: deps.modelName,
+      commit: decision.commit,
+    });
+    return { kind: 'waiting-for-model', flow };
+  }
+  return deps.engine.requestBuild({
+    model: current.model,
+    commit: decision.commit,
+    branch: decision.branch,
+    trigger: 'push',
+    delivery,
+  });
+}
+
+async function recordWaitingFlow(
+  deps: HandlePushDeps,
+  branch: string,
+  commit: string,
+  delivery: DeliveryRef,
+  at: string,
+): Promise<FlowRecord> {
+  const flowId = waitingFlowIdOf(deps.modelName, commit);
+  const flow: FlowRecord = {
+    schemaVersion: 1,
+    flowId,
+    status: 'waiting-for-model',
+    modelName: deps.modelName,
+    commit,
+    branch,
+    trigger: 'push',
+    triggers: [{ kind: 'push', delivery, at }],
+    attempts: 0,
+    history: [{ status: 'waiting-for-model', at, delivery, reason: 'no model promoted yet' }],
+    reason: 'no model promoted yet',
+    createdAt: at,
+    updatedAt: at,
+  };
+  const created = await deps.ledger.createFlow(flow);
+  if (created !== 'exists') return created.value;
+  const existing = await deps.ledger.getFlow(flowId);
+  return existing?.value ?? flow;
+}
