@@ -1,4 +1,6 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+// @azure/functions is a CommonJS bundle whose exports Node's ESM loader cannot name: default-import it.
+import functions from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { FunctionDefinition } from '../app/functionDefinition.js';
 import { flowEngine, getServices } from '../app/services.js';
 import { parsePushEvent } from '../core/githubPush.js';
@@ -165,4 +167,4 @@ export const githubPush = {
   options: { methods: ['POST'], authLevel: 'anonymous', route: 'github', handler: githubPushHandler },
 } as const satisfies FunctionDefinition;
 
-app.http(githubPush.name, githubPush.options);
+functions.app.http(githubPush.name, githubPush.options);

@@ -1,0 +1,49 @@
+/**
+ * `npm run host`: serves the app's functions on http://127.0.0.1:$PORT (default 7071),
+ * with the settings from the environment, or from local.settings.json like `func start`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { allFunctions } from '../../src/app/allFunctions.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { startLocalHost } from './server.js';
+
+function loadLocalSettings(path: string): void {
+  if (!existsSync(path)) return;
+  const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+  if (typeof parsed !== 'object' || parsed === null || !('Values' in parsed)) return;
+  const values = parsed.Values;
+  if (typeof values !== 'object' || values === null) return;
+  for (const [name, value] of Object.entries(values)) {
+    // The environment wins over the file, as with Core Tools.
+    if (typeof value === 'string' && value !== '' && process.env[name] === undefined)
+      process.env[name] = value;
+  }
+}
+
+loadLocalSettings('local.settings.json');
+try {
+  loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`Cannot start: ${error.message}. See the settings table in README.md.`);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const host = await startLocalHost({ definitions: allFunctions, port: Number(process.env.PORT ?? 7071) });
+console.log(`Local Functions host ready at ${host.url}`);
+for (const definition of allFunctions) {
+  const where =
+    definition.kind === 'http'
+      ? `${(definition.options.methods ?? ['GET', 'POST']).join(',')} ${host.url}/api/${definition.options.route}`
+      : definition.kind === 'eventGrid'
+        ? `POST ${host.url}/runtime/webhooks/eventgrid?functionName=${definition.name}`
+        : `queue ${definition.options.queueName}`;
+  console.log(`  ${definition.name}: ${where}`);
+}
+const stop = (): void => {
+  void host.close().then(() => process.exit(0));
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);

@@ -1,0 +1,312 @@
+/**
+ * A small stand-in for the Azure Functions host (Core Tools cannot be installed here).
+ * It serves the very same function definitions that `src/functions` registers with
+ * `app.*`, at the host's URLs:
+ *   HTTP triggers         /api/<route>
+ *   Event Grid triggers   POST /runtime/webhooks/eventgrid?functionName=<name>
+ * It holds no behaviour of its own: parsing, auth and decisions live in the functions.
+ * Like `func start`, it does not check function keys.
+ */
+import functions from '@azure/functions';
+import type { EventGridEvent, HttpResponseInit } from '@azure/functions';
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { FunctionDefinition } from '../../src/app/functionDefinition.js';
+
+const { HttpRequest, HttpResponse, InvocationContext } = functions;
+
+/** The Functions host refuses request bodies over 100 MB (`maxRequestBodySize`). */
+const HOST_MAX_BODY_BYTES = 100 * 1024 * 1024;
+
+export interface LocalHostOptions {
+  readonly definitions: readonly FunctionDefinition[];
+  readonly port?: number;
+  readonly host?: string;
+  /** Where function log lines go (default: stdout). */
+  readonly log?: (line: string) => void;
+}
+
+export interface LocalHost {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+type HttpDefinition = Extract<FunctionDefinition, { kind: 'http' }>;
+type EventGridDefinition = Extract<FunctionDefinition, { kind: 'eventGrid' }>;
+
+export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const routes = options.definitions
+    .filter((definition): definition is HttpDefinition => definition.kind === 'http')
+    .map((definition) => ({ definition, pattern: routePattern(definition.options.route) }));
+  const eventGrid = new Map(
+    options.definitions
+      .filter((definition): definition is EventGridDefinition => definition.kind === 'eventGrid')
+      .map((definition) => [definition.name.toLowerCase(), definition]),
+  );
+
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      log(`[local-host] unhandled: ${error instanceof Error ? error.message : String(error)}`);
+      if (!response.headersSent) response.writeHead(500);
+      response.end();
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', `http://${request.headers.host ?? '127.0.0.1'}`);
+    const method = (request.method ?? 'GET').toUpperCase();
+    if (url.pathname === '/runtime/webhooks/eventgrid' && method === 'POST') {
+      await handleEventGrid(request, response, url);
+      return;
+    }
+    if (url.pathname === '/' || url.pathname === '/admin/host/status') {
+      send(response, 200, {
+        state: 'Running',
+        functions: options.definitions.map((definition) => definition.name),
+      });
+      return;
+    }
+    if (!url.pathname.startsWith('/api/')) {
+      send(response, 404, undefined);
+      return;
+    }
+    const path = decodeURIComponent(url.pathname.slice('/api/'.length)).replace(/\/+$/, '');
+    for (const { definition, pattern } of routes) {
+      const params = pattern(path);
+      const methods = definition.options.methods ?? ['GET', 'POST'];
+      if (params === undefined || !methods.some((allowed) => allowed.toUpperCase() === method)) continue;
+      const body = await readAll(request, HOST_MAX_BODY_BYTES);
+      if (body === undefined) {
+        send(response, 413, undefined);
+        return;
+      }
+      const httpRequest = new HttpRequest({
+        method,
+        url: url.href,
+        headers: headersOf(request),
+        query: Object.fromEntries(url.searchParams),
+        params,
+        ...(body.length === 0 ? {} : { body: { bytes: body } }),
+      });
+      const context = invocationContext(definition.name, log);
+      let result: HttpResponseInit | InstanceType<typeof HttpResponse>;
+      try {
+        result = await definition.options.handler(httpRequest, context);
+      } catch (error) {
+        // The real host answers 500 with no details; the log has them.
+        log(
+          `[${definition.name}] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        );
+        send(response, 500, undefined);
+        return;
+      }
+      await writeHttpResponse(response, result);
+      return;
+    }
+    send(response, 404, undefined);
+  }
+
+  async function handleEventGrid(
+    request: IncomingMessage,
+    response: ServerResponse,
+    url: URL,
+  ): Promise<void> {
+    const name = url.searchParams.get('functionName')?.toLowerCase() ?? '';
+    const definition = eventGrid.get(name);
+    if (definition === undefined) {
+      send(response, 404, {
+        error: `No Event Grid function named ${url.searchParams.get('functionName') ?? ''}`,
+      });
+      return;
+    }
+    const body = await readAll(request, HOST_MAX_BODY_BYTES);
+    if (body === undefined) {
+      send(response, 413, undefined);
+      return;
+    }
+    let events: unknown;
+    try {
+      events = JSON.parse(body.toString('utf8'));
+    } catch {
+      send(response, 400, { error: 'Body is not JSON' });
+      return;
+    }
+    const batch = Array.isArray(events) ? events : [events];
+    const eventType = request.headers['aeg-event-type'];
+    if (eventType === 'SubscriptionValidation') {
+      const first: unknown = batch[0];
+      const code = validationCodeOf(first);
+      if (code === undefined) {
+        send(response, 400, { error: 'No validationCode in the validation event' });
+        return;
+      }
+      send(response, 200, { validationResponse: code });
+      return;
+    }
+    if (eventType !== 'Notification') {
+      send(response, 400, { error: 'Missing or unknown aeg-event-type header' });
+      return;
+    }
+    for (const event of batch) {
+      if (!isEventGridEvent(event)) {
+        send(response, 400, { error: 'Not an Event Grid schema event' });
+        return;
+      }
+      try {
+        await definition.options.handler(event, invocationContext(definition.name, log));
+      } catch (error) {
+        // A failure status makes Event Grid redeliver the event later.
+        log(
+          `[${definition.name}] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        );
+        send(response, 500, undefined);
+        return;
+      }
+    }
+    send(response, 200, undefined);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
+  });
+  const address = server.address();
+  const port = isAddressInfo(address) ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
+}
+
+function invocationContext(
+  functionName: string,
+  log: (line: string) => void,
+): InstanceType<typeof InvocationContext> {
+  const invocationId = randomUUID();
+  return new InvocationContext({
+    invocationId,
+    functionName,
+    logHandler: (level, ...args) => {
+      log(
+        `[${functionName}] ${level}: ${args.map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg))).join(' ')}`,
+      );
+    },
+  });
+}
+
+async function writeHttpResponse(
+  response: ServerResponse,
+  result: HttpResponseInit | InstanceType<typeof HttpResponse>,
+): Promise<void> {
+  const httpResponse = result instanceof HttpResponse ? result : new HttpResponse(result);
+  const headers: Record<string, string> = {};
+  httpResponse.headers.forEach((value, key) => {
+    headers[key] = value;
+  });
+  const bytes = Buffer.from(await httpResponse.arrayBuffer());
+  response.writeHead(httpResponse.status, { ...headers, 'content-length': String(bytes.length) });
+  response.end(bytes);
+}
+
+function send(response: ServerResponse, status: number, body: unknown): void {
+  if (body === undefined) {
+    response.writeHead(status, { 'content-length': '0' });
+    response.end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(text)),
+  });
+  response.end(text);
+}
+
+function readAll(request: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    request.once('end', () => {
+      resolve(tooLarge ? undefined : Buffer.concat(chunks));
+    });
+    request.once('error', reject);
+  });
+}
+
+function headersOf(request: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+/** `flows/{flowId}` or `flows/{flowId?}` → a matcher answering the route parameters. */
+function routePattern(route: string): (path: string) => Record<string, string> | undefined {
+  const names: string[] = [];
+  const source = route
+    .replace(/\/+$/, '')
+    .split('/')
+    .map((segment) => {
+      const match = /^\{([A-Za-z_][A-Za-z0-9_]*)(\?)?(?::[^}]*)?\}$/.exec(segment);
+      if (match?.[1] === undefined) return `/${segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`;
+      names.push(match[1]);
+      return match[2] === '?' ? '(?:/([^/]+))?' : '/([^/]+)';
+    })
+    .join('');
+  const regex = new RegExp(`^${source.slice(1)}$`, 'i');
+  return (path) => {
+    const match = regex.exec(path);
+    if (match === null) return undefined;
+    const params: Record<string, string> = {};
+    names.forEach((name, index) => {
+      const value = match[index + 1];
+      if (value !== undefined) params[name] = value;
+    });
+    return params;
+  };
+}
+
+function validationCodeOf(event: unknown): string | undefined {
+  if (typeof event !== 'object' || event === null || !('data' in event)) return undefined;
+  const data = event.data;
+  if (typeof data !== 'object' || data === null || !('validationCode' in data)) return undefined;
+  return typeof data.validationCode === 'string' ? data.validationCode : undefined;
+}
+
+function isEventGridEvent(value: unknown): value is EventGridEvent {
+  if (typeof value !== 'object' || value === null) return false;
+  return (
+    'id' in value &&
+    typeof value.id === 'string' &&
+    'eventType' in value &&
+    typeof value.eventType === 'string' &&
+    'subject' in value &&
+    typeof value.subject === 'string'
+  );
+}
+
+function isAddressInfo(address: string | AddressInfo | null): address is AddressInfo {
+  return typeof address === 'object' && address !== null;
+}
