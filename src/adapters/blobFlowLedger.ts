@@ -1,6 +1,13 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { isFlowRecord, type FlowRecord } from '../core/flow.js';
-import { isBranchHead, isCurrentModel, type BranchHead, type CurrentModel } from '../core/pointers.js';
+import {
+  isBranchHead,
+  isCurrentModel,
+  isLastRelease,
+  type BranchHead,
+  type CurrentModel,
+  type LastRelease,
+} from '../core/pointers.js';
 import { InfrastructureError } from '../errors.js';
 import type { FlowLedger, FlowPage, Versioned } from '../ports/flowLedger.js';
 
@@ -11,6 +18,7 @@ import type { FlowLedger, FlowPage, Versioned } from '../ports/flowLedger.js';
  *   waiting/<flowId>                    flows waiting for the first model
  *   pointers/branches/<branch>.json     newest pushed commit per branch
  *   pointers/models/<modelName>.json    current (promoted) model version
+ *   pointers/last-release.json          newest build sent to release (the ordering guard)
  * Every write is conditional: `If-None-Match: *` to create, `If-Match: <etag>` to replace.
  */
 export class BlobFlowLedger implements FlowLedger {
@@ -111,6 +119,19 @@ export class BlobFlowLedger implements FlowLedger {
     decide: (current: CurrentModel | undefined) => CurrentModel | undefined,
   ): Promise<CurrentModel | undefined> {
     return this.compareAndSwap(modelBlob(modelName), isCurrentModel, decide);
+  }
+
+  async getLastRelease(): Promise<LastRelease | undefined> {
+    const found = await this.readJson(LAST_RELEASE_BLOB);
+    if (found === undefined) return undefined;
+    if (!isLastRelease(found.value)) throw corrupt(LAST_RELEASE_BLOB);
+    return found.value;
+  }
+
+  updateLastRelease(
+    decide: (current: LastRelease | undefined) => LastRelease | undefined,
+  ): Promise<LastRelease | undefined> {
+    return this.compareAndSwap(LAST_RELEASE_BLOB, isLastRelease, decide);
   }
 
   /** Read, decide, write-if-unchanged; on a lost race read again. Answers the value now stored. */
@@ -250,6 +271,8 @@ function indexBlob(flow: FlowRecord): string {
   const inverted = String(INDEX_EPOCH_END - Date.parse(flow.createdAt)).padStart(13, '0');
   return `index/${inverted}-${flow.flowId}`;
 }
+
+const LAST_RELEASE_BLOB = 'pointers/last-release.json';
 
 function flowBlob(flowId: string): string {
   return `flows/${flowId}.json`;

@@ -1,5 +1,8 @@
-import type { FunctionDefinition } from './functionDefinition.js';
+import { buildCompleted } from '../functions/buildCompleted.js';
+import { flows } from '../functions/flows.js';
 import { githubPush } from '../functions/githubPush.js';
+import { modelUploaded } from '../functions/modelUploaded.js';
+import type { FunctionDefinition } from './functionDefinition.js';
 
 /** Every function of the app, for hosts other than Azure's (the local host, tests). */
-export const allFunctions: readonly FunctionDefinition[] = [githubPush];
+export const allFunctions: readonly FunctionDefinition[] = [githubPush, modelUploaded, buildCompleted, flows];

@@ -2,6 +2,7 @@ import { loadConfig, type AppConfig } from '../config.js';
 import type { AzureDevOps } from '../ports/azureDevOps.js';
 import type { FlowLedger } from '../ports/flowLedger.js';
 import type { Logger } from '../ports/logger.js';
+import type { ModelStore } from '../ports/modelStore.js';
 import { FlowEngine } from '../usecases/flowEngine.js';
 
 /** Long-lived collaborators, built once per worker on first use. */
@@ -9,6 +10,7 @@ export interface Services {
   readonly config: AppConfig;
   readonly ledger: FlowLedger;
   readonly devops: AzureDevOps;
+  readonly models: ModelStore;
 }
 
 let current: Promise<Services> | undefined;
@@ -28,13 +30,19 @@ export function resetServices(): void {
 
 export async function buildServices(config: AppConfig): Promise<Services> {
   // Adapters (and the Azure SDKs behind them) load on first use, not at cold start.
-  const [{ createBlobServiceClient }, { BlobFlowLedger }, { AzureDevOpsConnection }, { AzureDevOpsAdapter }] =
-    await Promise.all([
-      import('../adapters/storageClients.js'),
-      import('../adapters/blobFlowLedger.js'),
-      import('../adapters/azureDevOpsClient.js'),
-      import('../adapters/azureDevOpsAdapter.js'),
-    ]);
+  const [
+    { createBlobServiceClient },
+    { BlobFlowLedger },
+    { BlobModelStore },
+    { AzureDevOpsConnection },
+    { AzureDevOpsAdapter },
+  ] = await Promise.all([
+    import('../adapters/storageClients.js'),
+    import('../adapters/blobFlowLedger.js'),
+    import('../adapters/blobModelStore.js'),
+    import('../adapters/azureDevOpsClient.js'),
+    import('../adapters/azureDevOpsAdapter.js'),
+  ]);
   const blobs = await createBlobServiceClient(config.storage);
   const ledger = new BlobFlowLedger(blobs.getContainerClient(config.storage.ledgerContainer));
   const connection = new AzureDevOpsConnection({
@@ -42,7 +50,8 @@ export async function buildServices(config: AppConfig): Promise<Services> {
     auth: config.azureDevOps.auth,
   });
   const devops = new AzureDevOpsAdapter(connection, config.azureDevOps.project);
-  return { config, ledger, devops };
+  const models = new BlobModelStore(blobs.getContainerClient(config.storage.modelsContainer));
+  return { config, ledger, devops, models };
 }
 
 export function flowEngine(services: Services, logger: Logger): FlowEngine {

@@ -57,3 +57,39 @@ export function isCurrentModel(value: unknown): value is CurrentModel {
     typeof current.delivery === 'object'
   );
 }
+
+/** The newest build of the build pipeline that was sent to release: the ordering guard for releases. */
+export interface LastRelease {
+  readonly buildId: number;
+  /** When that build was queued: a build queued earlier is never released after it. */
+  readonly queueTime: string;
+  readonly flowId: string;
+  readonly at: string;
+}
+
+/**
+ * Whether a build may be released, given the last one sent to release: only a build queued
+ * at or after it (or the same build again, for a retried release) may go.
+ */
+export function releaseOrder(
+  current: LastRelease | undefined,
+  buildId: number,
+  queueTime: string,
+): 'same' | 'newer' | 'older' {
+  if (current === undefined) return 'newer';
+  if (current.buildId === buildId) return 'same';
+  const order = Date.parse(queueTime) - Date.parse(current.queueTime);
+  if (order !== 0) return order > 0 ? 'newer' : 'older';
+  return buildId > current.buildId ? 'newer' : 'older';
+}
+
+export function isLastRelease(value: unknown): value is LastRelease {
+  if (typeof value !== 'object' || value === null) return false;
+  const last: Partial<Record<keyof LastRelease, unknown>> = value;
+  return (
+    typeof last.buildId === 'number' &&
+    typeof last.queueTime === 'string' &&
+    typeof last.flowId === 'string' &&
+    typeof last.at === 'string'
+  );
+}

@@ -1,5 +1,5 @@
 import type { FlowRecord } from '../core/flow.js';
-import type { BranchHead, CurrentModel } from '../core/pointers.js';
+import type { BranchHead, CurrentModel, LastRelease } from '../core/pointers.js';
 
 export interface Versioned<T> {
   readonly value: T;
@@ -40,4 +40,9 @@ export interface FlowLedger {
     modelName: string,
     decide: (current: CurrentModel | undefined) => CurrentModel | undefined,
   ): Promise<CurrentModel | undefined>;
+
+  getLastRelease(): Promise<LastRelease | undefined>;
+  updateLastRelease(
+    decide: (current: LastRelease | undefined) => LastRelease | undefined,
+  ): Promise<LastRelease | undefined>;
 }

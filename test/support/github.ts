@@ -13,7 +13,11 @@ export interface PushOptions {
   readonly message?: string;
   readonly deleted?: boolean;
   readonly created?: boolean;
-  readonly files?: { readonly added?: string[]; readonly modified?: string[]; readonly removed?: string[] };
+  readonly files?: {
+    readonly added?: readonly string[];
+    readonly modified?: readonly string[];
+    readonly removed?: readonly string[];
+  };
   readonly pushedAt?: number;
   readonly commits?: number;
 }

@@ -1,0 +1,69 @@
+import type { ContainerClient } from '@azure/storage-blob';
+import { createHash } from 'node:crypto';
+import { InfrastructureError } from '../errors.js';
+import type { ModelStore } from '../ports/modelStore.js';
+
+export class BlobModelStore implements ModelStore {
+  constructor(private readonly container: ContainerClient) {}
+
+  async readSmallBlob(
+    blobPath: string,
+    maxBytes: number,
+  ): Promise<{ bytes: Buffer; sha256: string; url: string } | 'too-large' | undefined> {
+    const blob = this.container.getBlobClient(blobPath);
+    return this.call(`read ${blobPath}`, async () => {
+      const properties = await blob.getProperties();
+      if ((properties.contentLength ?? 0) > maxBytes) return 'too-large';
+      const response = await blob.download(0, undefined, { conditions: { ifMatch: properties.etag ?? '*' } });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of response.readableStreamBody ?? []) {
+        const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        size += buffer.length;
+        if (size > maxBytes) return 'too-large';
+        chunks.push(buffer);
+      }
+      const bytes = Buffer.concat(chunks);
+      return { bytes, sha256: createHash('sha256').update(bytes).digest('hex'), url: blob.url };
+    });
+  }
+
+  sizeOf(blobPath: string): Promise<number | undefined> {
+    return this.call(`read properties of ${blobPath}`, async () => {
+      const properties = await this.container.getBlobClient(blobPath).getProperties();
+      return properties.contentLength ?? 0;
+    });
+  }
+
+  digestOf(blobPath: string): Promise<{ sha256: string; url: string; size: number } | undefined> {
+    const blob = this.container.getBlobClient(blobPath);
+    return this.call(`hash ${blobPath}`, async () => {
+      const properties = await blob.getProperties();
+      const size = properties.contentLength ?? 0;
+      const declared = properties.metadata?.sha256;
+      if (declared !== undefined && /^[0-9a-fA-F]{64}$/.test(declared)) {
+        return { sha256: declared.toLowerCase(), url: blob.url, size };
+      }
+      // Pin the version we hash: a concurrent overwrite fails the read instead of mixing two uploads.
+      const response = await blob.download(0, undefined, { conditions: { ifMatch: properties.etag ?? '*' } });
+      const hash = createHash('sha256');
+      for await (const chunk of response.readableStreamBody ?? []) hash.update(chunk);
+      return { sha256: hash.digest('hex'), url: blob.url, size };
+    });
+  }
+
+  private async call<T>(operation: string, action: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await action();
+    } catch (error) {
+      const status =
+        typeof error === 'object' && error !== null && 'statusCode' in error ? error.statusCode : undefined;
+      if (status === 404) return undefined;
+      throw new InfrastructureError('MODEL_UNREADABLE', `Models: ${operation} failed`, {
+        transient: true,
+        cause: error,
+        ...(typeof status === 'number' ? { status } : {}),
+      });
+    }
+  }
+}
