@@ -7,6 +7,8 @@ import type {
   BuildStatus,
   ClassicReleaseRequest,
   ReleaseRunRequest,
+  ReleaseSearch,
+  RunSearch,
   StartedRelease,
   StartedRun,
 } from '../ports/azureDevOps.js';
@@ -43,11 +45,14 @@ export class AzureDevOpsAdapter implements AzureDevOps {
         : { refName: `refs/heads/${request.branch}`, version: request.commit };
     try {
       const pipelines = await (await this.connection.api()).getPipelinesApi();
-      const run = await pipelines.runPipeline(
-        { templateParameters: { ...request.parameters }, resources: { repositories: { self } } },
-        this.project,
-        request.pipelineId,
+      const run = await orNull(
+        pipelines.runPipeline(
+          { templateParameters: { ...request.parameters }, resources: { repositories: { self } } },
+          this.project,
+          request.pipelineId,
+        ),
       );
+      if (run === null) throw notFound(operation);
       const id = run.id;
       if (id === undefined)
         throw new InfrastructureError('ADO_REJECTED', `${operation}: no run id in the answer`, {
@@ -57,6 +62,69 @@ export class AzureDevOpsAdapter implements AzureDevOps {
       return { id, url: webUrlOf(run._links, run.url ?? ''), ...(commit === undefined ? {} : { commit }) };
     } catch (error) {
       throw toAzureDevOpsError(error, operation, true);
+    }
+  }
+
+  async findRuns(search: RunSearch): Promise<readonly StartedRun[]> {
+    try {
+      const builds = await (await this.connection.api()).getBuildApi();
+      // Builds list without template parameters unless asked for one by one: filter by time
+      // and pipeline first, then read each candidate (few: minutes of one pipeline).
+      const candidates = await builds.getBuilds(
+        this.project,
+        [search.pipelineId],
+        undefined,
+        undefined,
+        new Date(search.since),
+      );
+      const matching: StartedRun[] = [];
+      for (const candidate of candidates) {
+        let build: Build | null = candidate;
+        if (candidate.templateParameters === undefined && candidate.id !== undefined) {
+          build = await orNull(builds.getBuild(this.project, candidate.id));
+        }
+        if (build?.id === undefined) continue;
+        const value: unknown = build.templateParameters?.[search.parameter.name];
+        if (value !== search.parameter.value) continue;
+        matching.push({
+          id: build.id,
+          url: webUrlOf(build._links, build.url ?? ''),
+          ...(build.sourceVersion === undefined ? {} : { commit: build.sourceVersion }),
+        });
+      }
+      return matching.sort((a, b) => a.id - b.id);
+    } catch (error) {
+      throw toAzureDevOpsError(error, `find runs of pipeline ${search.pipelineId}`, false);
+    }
+  }
+
+  async findClassicReleases(search: ReleaseSearch): Promise<readonly StartedRelease[]> {
+    try {
+      const releases = await (await this.connection.api()).getReleaseApi();
+      const found = await releases.getReleases(
+        this.project,
+        search.definitionId,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        new Date(search.since),
+        undefined,
+        undefined,
+        100,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        String(search.buildId),
+      );
+      return found
+        .filter((release): release is typeof release & { id: number } => release.id !== undefined)
+        .map((release) => ({ id: release.id, url: webUrlOf(release._links, release.url ?? '') }))
+        .sort((a, b) => a.id - b.id);
+    } catch (error) {
+      throw toAzureDevOpsError(error, `find releases of definition ${search.definitionId}`, false);
     }
   }
 
@@ -78,14 +146,17 @@ export class AzureDevOpsAdapter implements AzureDevOps {
     const operation = `run release pipeline ${request.pipelineId}`;
     try {
       const pipelines = await (await this.connection.api()).getPipelinesApi();
-      const run = await pipelines.runPipeline(
-        {
-          templateParameters: { ...request.parameters },
-          resources: { pipelines: { [request.buildResourceAlias]: { runId: request.buildId } } },
-        },
-        this.project,
-        request.pipelineId,
+      const run = await orNull(
+        pipelines.runPipeline(
+          {
+            templateParameters: { ...request.parameters },
+            resources: { pipelines: { [request.buildResourceAlias]: { runId: request.buildId } } },
+          },
+          this.project,
+          request.pipelineId,
+        ),
       );
+      if (run === null) throw notFound(operation);
       if (run.id === undefined) {
         throw new InfrastructureError('ADO_REJECTED', `${operation}: no run id in the answer`, {
           transient: false,
@@ -104,20 +175,23 @@ export class AzureDevOpsAdapter implements AzureDevOps {
       const variables = Object.fromEntries(
         Object.entries(request.parameters).map(([name, value]) => [name, { value }]),
       );
-      const release = await releases.createRelease(
-        {
-          definitionId: request.definitionId,
-          description: `Build ${request.buildNumber} (flow ${request.parameters.flowId})`,
-          artifacts: [
-            {
-              alias: request.artifactAlias,
-              instanceReference: { id: String(request.buildId), name: request.buildNumber },
-            },
-          ],
-          variables,
-        },
-        this.project,
+      const release = await orNull(
+        releases.createRelease(
+          {
+            definitionId: request.definitionId,
+            description: `Build ${request.buildNumber} (flow ${request.parameters.flowId})`,
+            artifacts: [
+              {
+                alias: request.artifactAlias,
+                instanceReference: { id: String(request.buildId), name: request.buildNumber },
+              },
+            ],
+            variables,
+          },
+          this.project,
+        ),
       );
+      if (release === null) throw notFound(operation);
       if (release.id === undefined) {
         throw new InfrastructureError('ADO_REJECTED', `${operation}: no release id in the answer`, {
           transient: false,
@@ -166,7 +240,15 @@ function isoOf(value: Date | string): string {
   return value instanceof Date ? value.toISOString() : new Date(value).toISOString();
 }
 
-/** The client's typings omit it, but it resolves GETs that answer 404 with null. */
+/** The pipeline, definition or project does not exist (the client answers a 404 with null). */
+function notFound(operation: string): InfrastructureError {
+  return new InfrastructureError('ADO_NOT_FOUND', `${operation}: not found in Azure DevOps (404)`, {
+    transient: false,
+    status: 404,
+  });
+}
+
+/** The client's typings omit it, but it resolves requests that answer 404 with null. */
 async function orNull<T>(pending: Promise<T>): Promise<T | null> {
   return pending;
 }

@@ -55,9 +55,28 @@ export interface StartedRelease {
   readonly url: string;
 }
 
+/** A look for runs that an earlier, unanswered request may have created. */
+export interface RunSearch {
+  readonly pipelineId: number;
+  /** Only runs queued at or after this instant (ISO 8601). */
+  readonly since: string;
+  /** The template parameter that identifies the run, e.g. `flowId` = this flow's id. */
+  readonly parameter: { readonly name: string; readonly value: string };
+}
+
+export interface ReleaseSearch {
+  readonly definitionId: number;
+  readonly since: string;
+  readonly buildId: number;
+}
+
 /** What the app needs from Azure DevOps, in its own words. */
 export interface AzureDevOps {
   runBuildPipeline(request: BuildRunRequest): Promise<StartedRun>;
+  /** Runs of a pipeline carrying a template parameter value, oldest first. */
+  findRuns(search: RunSearch): Promise<readonly StartedRun[]>;
+  /** Classic releases of a definition made from a build, oldest first. */
+  findClassicReleases(search: ReleaseSearch): Promise<readonly StartedRelease[]>;
   getBuild(buildId: number): Promise<BuildSnapshot | undefined>;
   runReleasePipeline(request: ReleaseRunRequest): Promise<StartedRelease>;
   createClassicRelease(request: ClassicReleaseRequest): Promise<StartedRelease>;

@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_SECRETS } from '../support/appEnv.js';
+import { responseJson } from '../support/json.js';
+import { deliverEvents, uploadModel } from '../support/eventGrid.js';
+import {
+  completeBuild,
+  eventually,
+  newestBuildId,
+  ORG,
+  PROJECT,
+  releasesCreated,
+  startStack,
+  type Stack,
+} from '../support/stack.js';
+
+let stack: Stack;
+let buildId: number;
+const hookAuth = `Basic ${Buffer.from(`azure-devops:${TEST_SECRETS.serviceHookPassword}`).toString('base64')}`;
+
+/** A build.complete notification in the documented service-hook shape (resource version 2.0). */
+function notification(
+  id: number,
+  overrides: { result?: string; status?: string; notificationId?: number; eventType?: string } = {},
+) {
+  return {
+    subscriptionId: '8d6f4c1e-2b3a-4d5e-9f60-7a8b9c0d1e2f',
+    notificationId: overrides.notificationId ?? 1,
+    id: '4a5d99d6-1c75-4e53-91b9-ee80057d4ce3',
+    eventType: overrides.eventType ?? 'build.complete',
+    publisherId: 'tfs',
+    message: { text: `Build ${id} succeeded` },
+    resource: {
+      id,
+      buildNumber: `20261128.${id}`,
+      status: overrides.status ?? 'completed',
+      result: overrides.result ?? 'succeeded',
+      url: `${stack.emulator.orgUrl(ORG)}/${PROJECT}/_apis/build/Builds/${id}`,
+      definition: { id: 1, name: 'ai-app-build' },
+      project: { name: PROJECT },
+    },
+    resourceVersion: '2.0',
+    createdDate: new Date().toISOString(),
+  };
+}
+
+async function postHook(body: unknown, raw?: string) {
+  const response = await fetch(`${stack.host.url}/api/devops/build-completed`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: hookAuth },
+    body: raw ?? JSON.stringify(body),
+  });
+  return responseJson(response);
+}
+
+beforeAll(async () => {
+  stack = await startStack({
+    RELEASE_MODE: 'classic',
+    RELEASE_DEFINITION_ID: '3',
+    RELEASE_PIPELINE_ID: undefined,
+  });
+  const blobEndpoint = stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
+  const { events } = await uploadModel(stack.models, blobEndpoint, 'fraud', '2.0.0');
+  await deliverEvents(stack.host.url, 'modelUploaded', events);
+  buildId = await newestBuildId(stack);
+});
+afterAll(async () => {
+  await stack.close();
+});
+
+describe('build.complete service hook', () => {
+  it('refuses bad credentials with 401 and a Basic challenge', async () => {
+    for (const authorization of [
+      undefined,
+      'Basic Zm9vOmJhcg==',
+      `Bearer ${TEST_SECRETS.serviceHookPassword}`,
+    ]) {
+      const response = await fetch(`${stack.host.url}/api/devops/build-completed`, {
+        method: 'POST',
+        headers: authorization === undefined ? {} : { authorization },
+        body: JSON.stringify(notification(buildId)),
+      });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toMatch(/^Basic/);
+    }
+  });
+
+  it('answers an unparsable body with 400 and other event types with 200', async () => {
+    expect((await postHook(undefined, '{not json')).status).toBe(400);
+    expect(await postHook(notification(buildId, { eventType: 'git.push' }))).toMatchObject({
+      status: 200,
+      body: { status: 'ignored' },
+    });
+  });
+
+  it('does not believe a forged "succeeded" for a build that is still running', async () => {
+    const response = await postHook(notification(buildId, { result: 'succeeded' }));
+    expect(response).toMatchObject({ status: 200, body: { status: 'ignored', reason: 'not-completed' } });
+    expect(releasesCreated(stack.emulator, 'classic')).toHaveLength(0);
+  });
+
+  it('ignores a build the project does not have', async () => {
+    expect(await postHook(notification(999_999))).toMatchObject({
+      status: 200,
+      body: { reason: 'build-not-found' },
+    });
+  });
+
+  it('creates one classic release for a succeeded build, with the build as artifact and the values as variables', async () => {
+    await completeBuild(stack.emulator, buildId, 'succeeded');
+    await eventually(() => releasesCreated(stack.emulator, 'classic').length === 1, {
+      what: 'a classic release',
+    });
+    expect(releasesCreated(stack.emulator, 'classic')[0]?.body).toMatchObject({
+      definitionId: 3,
+      artifacts: [{ alias: 'build', instanceReference: { id: String(buildId) } }],
+      variables: {
+        buildId: { value: String(buildId) },
+        imageTag: { value: String(buildId) },
+        modelVersion: { value: '2.0.0' },
+      },
+    });
+  });
+
+  it('creates no second release when the notification is delivered again, however often', async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, index) =>
+        postHook(notification(buildId, { notificationId: 100 + index })),
+      ),
+    );
+    expect(responses.every((response) => response.status === 200)).toBe(true);
+    expect(releasesCreated(stack.emulator, 'classic')).toHaveLength(1);
+  });
+});

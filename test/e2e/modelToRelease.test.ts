@@ -1,0 +1,198 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_SECRETS } from '../support/appEnv.js';
+import { at, records, responseJson, type JsonRecord } from '../support/json.js';
+import { blobCreatedEvent, deliverEvents, uploadModel } from '../support/eventGrid.js';
+import { githubDelivery, pushPayload, sha } from '../support/github.js';
+import {
+  completeBuild,
+  eventually,
+  newestBuildId,
+  releasesCreated,
+  runsCreated,
+  startStack,
+  type Stack,
+} from '../support/stack.js';
+
+interface RunBody {
+  readonly templateParameters: Record<string, string>;
+  readonly resources?: Record<string, unknown>;
+}
+
+function isRunBody(value: unknown): value is RunBody {
+  return typeof value === 'object' && value !== null && 'templateParameters' in value;
+}
+
+let stack: Stack;
+const blobEndpoint = (): string => stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
+
+async function getJson(path: string): Promise<{ status: number; body: JsonRecord }> {
+  const response = await fetch(`${stack.host.url}${path}`);
+  return responseJson(response);
+}
+
+async function pushCommit(commit: string, pushedAt: number): Promise<JsonRecord> {
+  const delivery = githubDelivery(pushPayload({ after: commit, pushedAt }), TEST_SECRETS.webhook);
+  const response = await fetch(`${stack.host.url}/api/github`, {
+    method: 'POST',
+    headers: delivery.headers,
+    body: delivery.body,
+  });
+  return (await responseJson(response)).body;
+}
+
+async function publish(version: string): Promise<void> {
+  const { events } = await uploadModel(stack.models, blobEndpoint(), 'fraud', version, [
+    { path: 'model.onnx', content: `weights ${version}` },
+    { path: 'labels.txt', content: 'legit\nfraud\n' },
+  ]);
+  for (const event of events)
+    expect((await deliverEvents(stack.host.url, 'modelUploaded', [event])).status).toBe(200);
+}
+
+function lastRun(pipelineId: number): RunBody {
+  const body = runsCreated(stack.emulator, pipelineId).at(-1)?.body;
+  if (!isRunBody(body)) throw new Error('no run');
+  return body;
+}
+
+beforeAll(async () => {
+  stack = await startStack();
+  await pushCommit(sha('c1'), 1795000000);
+});
+afterAll(async () => {
+  await stack.close();
+});
+
+describe('model upload → build → service hook → release (pipeline mode)', () => {
+  it('starts nothing for model files that arrive before their manifest, then one build when it does', async () => {
+    await stack.models.getBlockBlobClient('fraud/1.4.0/model.onnx').upload('w', 1);
+    const fileEvent = blobCreatedEvent({
+      container: stack.models.containerName,
+      blobPath: 'fraud/1.4.0/model.onnx',
+      blobEndpoint: blobEndpoint(),
+    });
+    expect((await deliverEvents(stack.host.url, 'modelUploaded', [fileEvent])).status).toBe(200);
+    expect(runsCreated(stack.emulator, 1)).toHaveLength(0);
+
+    await publish('1.4.0');
+    expect(runsCreated(stack.emulator, 1)).toHaveLength(1);
+    expect(lastRun(1).templateParameters).toMatchObject({
+      modelName: 'fraud',
+      modelVersion: '1.4.0',
+      commit: sha('c1'),
+      trigger: 'model',
+    });
+  });
+
+  it('releases the build when it succeeds, exactly once, with the build as the deploy pipeline resource', async () => {
+    const buildId = await newestBuildId(stack);
+    await completeBuild(stack.emulator, buildId, 'succeeded');
+    await eventually(() => releasesCreated(stack.emulator, 'pipeline').length === 1, {
+      what: 'one release run',
+    });
+    const release = lastRun(2);
+    expect(release.templateParameters).toEqual({
+      buildId: String(buildId),
+      imageTag: String(buildId),
+      modelName: 'fraud',
+      modelVersion: '1.4.0',
+      commit: sha('c1'),
+      flowId: expect.stringMatching(/^[0-9a-f]{20}$/),
+    });
+    expect(release.resources).toEqual({ pipelines: { build: { runId: buildId } } });
+    const delivered = await eventually(() =>
+      stack.emulator.deliveries().find((delivery) => delivery.resourceId === buildId),
+    );
+    expect(delivered.status).toBe(202);
+  });
+
+  it('answers GET /api/flows/current with the released flow, and the flow with its whole chain', async () => {
+    const current = await getJson('/api/flows/current');
+    expect(current.status).toBe(200);
+    expect(current.body).toMatchObject({
+      status: 'releasing',
+      model: { name: 'fraud', version: '1.4.0' },
+      commit: sha('c1'),
+      build: { result: 'succeeded' },
+      release: { mode: 'pipeline', id: expect.any(Number) },
+    });
+    const byId = await getJson(`/api/flows/${String(current.body.flowId)}`);
+    expect(byId.body.flowId).toBe(current.body.flowId);
+  });
+
+  it('builds a later push with the promoted model', async () => {
+    const response = await pushCommit(sha('c2'), 1795000100);
+    expect(response).toMatchObject({ status: 'started' });
+    expect(lastRun(1).templateParameters).toMatchObject({
+      commit: sha('c2'),
+      modelVersion: '1.4.0',
+      trigger: 'push',
+    });
+  });
+
+  it('does not release a failed build', async () => {
+    const before = releasesCreated(stack.emulator, 'pipeline').length;
+    const buildId = await newestBuildId(stack);
+    await completeBuild(stack.emulator, buildId, 'failed');
+    await eventually(() =>
+      stack.emulator
+        .deliveries()
+        .find((delivery) => delivery.resourceId === buildId && delivery.status === 200),
+    );
+    expect(releasesCreated(stack.emulator, 'pipeline')).toHaveLength(before);
+    const flows = await getJson('/api/flows?limit=5');
+    const flowsList = records(flows.body.flows);
+    expect(flowsList.find((flow) => flow.build !== null && at(flow, 'build', 'id') === buildId)?.status).toBe(
+      'build-failed',
+    );
+  });
+
+  it('releases only the newer of two builds that complete out of order', async () => {
+    await pushCommit(sha('c3'), 1795000200);
+    const older = await newestBuildId(stack);
+    await pushCommit(sha('c4'), 1795000300);
+    const newer = await newestBuildId(stack);
+    const before = releasesCreated(stack.emulator, 'pipeline').length;
+    await completeBuild(stack.emulator, newer, 'succeeded');
+    await eventually(() => releasesCreated(stack.emulator, 'pipeline').length === before + 1, {
+      what: 'release of the newer build',
+    });
+    await completeBuild(stack.emulator, older, 'succeeded');
+    await eventually(() =>
+      stack.emulator
+        .deliveries()
+        .find((delivery) => delivery.resourceId === older && delivery.status === 200),
+    );
+    expect(releasesCreated(stack.emulator, 'pipeline')).toHaveLength(before + 1);
+    expect(lastRun(2).templateParameters.buildId).toBe(String(newer));
+    const flows = records((await getJson('/api/flows?limit=10')).body.flows);
+    expect(flows.find((flow) => flow.build !== null && at(flow, 'build', 'id') === older)?.status).toBe(
+      'superseded',
+    );
+  });
+
+  it('records an older model version without building it', async () => {
+    const before = runsCreated(stack.emulator, 1).length;
+    await publish('1.3.9');
+    expect(runsCreated(stack.emulator, 1)).toHaveLength(before);
+    const flows = records((await getJson('/api/flows?limit=3')).body.flows);
+    expect(flows[0]).toMatchObject({
+      model: { version: '1.3.9' },
+      status: 'skipped',
+      reason: expect.stringContaining('older-than-current'),
+    });
+  });
+
+  it('lists flows newest first with a continuation token', async () => {
+    const first = await getJson('/api/flows?limit=2');
+    expect(records(first.body.flows)).toHaveLength(2);
+    expect(typeof first.body.continuationToken).toBe('string');
+    const second = await getJson(
+      `/api/flows?limit=2&continuationToken=${encodeURIComponent(String(first.body.continuationToken))}`,
+    );
+    expect(records(second.body.flows).length).toBeGreaterThan(0);
+    expect(await getJson('/api/flows?limit=0')).toMatchObject({ status: 400 });
+    expect(await getJson('/api/flows/not-a-flow')).toMatchObject({ status: 400 });
+    expect(await getJson(`/api/flows/${'0'.repeat(20)}`)).toMatchObject({ status: 404 });
+  });
+});

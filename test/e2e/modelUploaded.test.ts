@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { blobCreatedEvent, deliverEvents, uploadModel } from '../support/eventGrid.js';
+import { record } from '../support/json.js';
+import { runsCreated, startStack, type Stack } from '../support/stack.js';
+
+let stack: Stack;
+let endpoint: string;
+let before: number;
+const newRuns = () => runsCreated(stack.emulator, 1).slice(before);
+
+beforeAll(async () => {
+  stack = await startStack();
+  endpoint = stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
+});
+afterAll(async () => {
+  await stack.close();
+});
+beforeEach(() => {
+  before = runsCreated(stack.emulator, 1).length;
+});
+
+function event(blobPath: string, overrides: Partial<Parameters<typeof blobCreatedEvent>[0]> = {}) {
+  return blobCreatedEvent({
+    container: stack.models.containerName,
+    blobPath,
+    blobEndpoint: endpoint,
+    ...overrides,
+  });
+}
+
+describe('Event Grid BlobCreated → model upload, through the local host', () => {
+  it('answers the subscription validation handshake', async () => {
+    const response = await fetch(`${stack.host.url}/runtime/webhooks/eventgrid?functionName=modelUploaded`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'aeg-event-type': 'SubscriptionValidation' },
+      body: JSON.stringify([
+        {
+          id: '2d1781af-3a4c-4d7c-bd0c-e34b19da4e66',
+          topic: '/subscriptions/x/resourceGroups/y/providers/Microsoft.Storage/storageAccounts/z',
+          subject: '',
+          data: {
+            validationCode: '512d38b6-c7b8-40c8-89fe-f46f9e9622b6',
+            validationUrl: 'https://rp-eastus2.eventgrid.azure.net/x',
+          },
+          eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent',
+          eventTime: '2026-11-28T10:00:00Z',
+          metadataVersion: '1',
+          dataVersion: '1',
+        },
+      ]),
+    });
+    expect(await response.json()).toEqual({ validationResponse: '512d38b6-c7b8-40c8-89fe-f46f9e9622b6' });
+  });
+
+  it.each([
+    [
+      'another storage account',
+      'fraud/9.0.0/model.json',
+      { topic: '/subscriptions/0/resourceGroups/r/providers/Microsoft.Storage/storageAccounts/attacker' },
+    ],
+    [
+      'a URL on another host',
+      'fraud/9.0.0/model.json',
+      { url: 'https://attacker.blob.core.windows.net/models/fraud/9.0.0/model.json' },
+    ],
+    [
+      'an ADLS CreateFile (zero bytes, content follows)',
+      'fraud/9.0.0/model.json',
+      { api: 'CreateFile', contentLength: 0 },
+    ],
+    ['a SetBlobMetadata-like api', 'fraud/9.0.0/model.json', { api: 'SetBlobProperties' }],
+    ['another model', 'churn/1.0.0/model.json', {}],
+    ['a version with shell characters', 'fraud/$(curl evil)/model.json', {}],
+    ['a model file without its manifest', 'fraud/9.0.0/model.onnx', {}],
+    ['a blob outside the <model>/<version>/<file> layout', 'fraud/model.json', {}],
+  ])('acknowledges %s and starts nothing', async (_name, blobPath, overrides) => {
+    const response = await deliverEvents(stack.host.url, 'modelUploaded', [event(blobPath, overrides)]);
+    expect(response.status).toBe(200);
+    expect(newRuns()).toHaveLength(0);
+    expect(stack.logs.join('\n')).toContain('skipped');
+  });
+
+  it('acknowledges an event from another container and starts nothing', async () => {
+    const other = blobCreatedEvent({
+      container: 'other',
+      blobPath: 'fraud/9.0.0/model.json',
+      blobEndpoint: endpoint,
+    });
+    expect((await deliverEvents(stack.host.url, 'modelUploaded', [other])).status).toBe(200);
+    expect(newRuns()).toHaveLength(0);
+  });
+
+  it('does not build a manifest whose files are missing or of another size', async () => {
+    const manifest = JSON.stringify({ files: [{ path: 'model.onnx', size: 999, sha256: 'a'.repeat(64) }] });
+    await stack.models.getBlockBlobClient('fraud/8.0.0/model.onnx').upload('tiny', 4);
+    await stack.models.getBlockBlobClient('fraud/8.0.0/model.json').upload(manifest, manifest.length);
+    expect(
+      (await deliverEvents(stack.host.url, 'modelUploaded', [event('fraud/8.0.0/model.json')])).status,
+    ).toBe(200);
+    expect(newRuns()).toHaveLength(0);
+    expect(stack.logs.join('\n')).toContain('manifest-incomplete');
+  });
+
+  it('builds an ADLS Gen2 upload on FlushWithClose, once, however often Event Grid delivers it', async () => {
+    const { events } = await uploadModel(stack.models, endpoint, 'fraud', '1.0.0');
+    const manifestEvent = {
+      ...events.at(-1),
+      data: { ...record(events.at(-1)?.data), api: 'FlushWithClose' },
+    };
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, () => deliverEvents(stack.host.url, 'modelUploaded', [manifestEvent])),
+    );
+    expect(responses.map((response) => response.status)).toEqual(Array.from({ length: 10 }, () => 200));
+    expect(newRuns()).toHaveLength(1);
+  });
+
+  it('builds a CopyBlob of a newer version', async () => {
+    const { events } = await uploadModel(stack.models, endpoint, 'fraud', '1.1.0');
+    const manifestEvent = { ...events.at(-1), data: { ...record(events.at(-1)?.data), api: 'CopyBlob' } };
+    expect((await deliverEvents(stack.host.url, 'modelUploaded', [manifestEvent])).status).toBe(200);
+    expect(newRuns()).toHaveLength(1);
+  });
+});

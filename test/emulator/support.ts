@@ -1,0 +1,132 @@
+/** Shared helpers for the ADO emulator tests. */
+import http from 'node:http';
+import { WebApi, getPersonalAccessTokenHandler } from 'azure-devops-node-api';
+import type { IRequestOptions } from 'azure-devops-node-api/interfaces/common/VsoBaseInterfaces.js';
+import { startAdoEmulator, type AdoEmulator } from '../../tools/ado-emulator/server.js';
+
+export const PAT = 'test-pat-value-0123456789';
+export const ORG = 'contoso';
+export const PROJECT = 'ai-app';
+export const BUILD_PIPELINE = { id: 11, name: 'ai-app-build' } as const;
+export const RELEASE_PIPELINE = { id: 12, name: 'ai-app-release' } as const;
+export const RELEASE_DEFINITION = { id: 3, name: 'ai-app-classic' } as const;
+
+export function startSeededEmulator(): Promise<AdoEmulator> {
+  return startAdoEmulator({
+    pat: PAT,
+    seed: [
+      {
+        org: ORG,
+        project: PROJECT,
+        pipelines: [BUILD_PIPELINE, RELEASE_PIPELINE],
+        releaseDefinitions: [RELEASE_DEFINITION],
+      },
+    ],
+  });
+}
+
+export function clientFor(emulator: AdoEmulator, options?: IRequestOptions, pat = PAT): WebApi {
+  return new WebApi(emulator.orgUrl(ORG), getPersonalAccessTokenHandler(pat), options);
+}
+
+export function basicAuth(pat = PAT, user = ''): string {
+  return `Basic ${Buffer.from(`${user}:${pat}`).toString('base64')}`;
+}
+
+/** fetch() against the emulator with PAT auth and JSON bodies. */
+export async function adoFetch(
+  url: string,
+  init: { method?: string; body?: unknown; auth?: string | null } = {},
+): Promise<{ status: number; headers: Headers; json: unknown }> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (init.auth !== null) headers.Authorization = init.auth ?? basicAuth();
+  let body: string | undefined;
+  if (init.body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
+  }
+  const res = await fetch(url, {
+    method: init.method ?? 'GET',
+    headers,
+    ...(body === undefined ? {} : { body }),
+  });
+  const text = await res.text();
+  let json: unknown = undefined;
+  if (text !== '') {
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = text;
+    }
+  }
+  return { status: res.status, headers: res.headers, json };
+}
+
+/** Polls `probe` until it returns a value other than undefined/false, or fails after the deadline. */
+export async function waitFor<T>(
+  probe: () => T | undefined | false,
+  what: string,
+  timeoutMs = 4000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+export interface ReceivedHook {
+  method: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: unknown;
+}
+
+export interface HookReceiver {
+  readonly url: string;
+  readonly received: ReceivedHook[];
+  /** Statuses for the next requests, in order; afterwards 200. */
+  respondWith(statuses: readonly number[]): void;
+  close(): Promise<void>;
+}
+
+export async function startHookReceiver(): Promise<HookReceiver> {
+  const received: ReceivedHook[] = [];
+  let queue: number[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // keep the text
+      }
+      received.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+      res.statusCode = queue.shift() ?? 200;
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('receiver has no TCP address');
+  return {
+    url: `http://127.0.0.1:${address.port}/hooks/ado`,
+    received,
+    respondWith(statuses) {
+      queue = [...statuses];
+    },
+    close() {
+      return new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          resolve();
+        });
+      });
+    },
+  };
+}

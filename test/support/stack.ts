@@ -1,0 +1,193 @@
+/**
+ * The whole app on one machine, for tests: the Azure DevOps emulator, the app's settings
+ * pointing at it and at Azurite, the local Functions host serving the real function
+ * definitions, and a build.complete service-hook subscription created through the real API.
+ */
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { inject } from 'vitest';
+import { allFunctions } from '../../src/app/allFunctions.js';
+import { startAdoEmulator, type AdoEmulator } from '../../tools/ado-emulator/server.js';
+import { startLocalHost, type LocalHost } from '../../tools/local-host/server.js';
+import { appEnv, TEST_SECRETS, useAppEnv } from './appEnv.js';
+
+export const ORG = 'contoso';
+export const PROJECT = 'ai-app';
+
+export interface Stack {
+  readonly emulator: AdoEmulator;
+  readonly host: LocalHost;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly models: ContainerClient;
+  readonly logs: string[];
+  close(): Promise<void>;
+}
+
+export async function startStack(
+  overrides: Readonly<Record<string, string | undefined>> = {},
+): Promise<Stack> {
+  const emulator = await startAdoEmulator({
+    pat: TEST_SECRETS.pat,
+    seed: [
+      {
+        org: ORG,
+        project: PROJECT,
+        pipelines: [
+          { id: 1, name: 'ai-app-build' },
+          { id: 2, name: 'ai-app-deploy' },
+        ],
+        releaseDefinitions: [{ id: 3, name: 'ai-app-release' }],
+      },
+    ],
+  });
+  const azurite = inject('azurite');
+  const env = appEnv({ azurite, orgUrl: emulator.orgUrl(ORG), overrides });
+  useAppEnv(env);
+  const logs: string[] = [];
+  const host = await startLocalHost({ definitions: allFunctions, log: (line) => logs.push(line) });
+  const models = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
+    env.MODELS_CONTAINER ?? 'models',
+  );
+  await models.createIfNotExists();
+  await subscribeBuildComplete(
+    emulator,
+    `${host.url}/api/devops/build-completed`,
+    env.SERVICE_HOOK_PASSWORD ?? '',
+  );
+  return {
+    emulator,
+    host,
+    env,
+    models,
+    logs,
+    close: async () => {
+      await host.close();
+      await emulator.close();
+    },
+  };
+}
+
+/** The subscription an operator creates in Project settings → Service hooks, through the REST API. */
+export async function subscribeBuildComplete(
+  emulator: AdoEmulator,
+  url: string,
+  password: string,
+): Promise<void> {
+  const response = await fetch(`${emulator.orgUrl(ORG)}/_apis/hooks/subscriptions?api-version=7.1`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Basic ${Buffer.from(`:${TEST_SECRETS.pat}`).toString('base64')}`,
+    },
+    body: JSON.stringify({
+      publisherId: 'tfs',
+      eventType: 'build.complete',
+      resourceVersion: '1.0',
+      consumerId: 'webHooks',
+      consumerActionId: 'httpRequest',
+      publisherInputs: { projectId: PROJECT, definitionName: 'ai-app-build' },
+      consumerInputs: { url, basicAuthUsername: 'azure-devops', basicAuthPassword: password },
+    }),
+  });
+  if (!response.ok)
+    throw new Error(`Creating the subscription failed: ${response.status} ${await response.text()}`);
+}
+
+/** Waits for a condition with a deadline (no fixed sleeps): resolves with its first truthy value. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  options: { readonly timeoutMs?: number; readonly what?: string } = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `Timed out waiting for ${options.what ?? 'a condition'}${last instanceof Error ? `: ${last.message}` : ''}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Runs (pipeline runs) created in the emulator for a pipeline, as recorded requests. */
+export function runsCreated(
+  emulator: AdoEmulator,
+  pipelineId: number,
+): readonly { readonly body: unknown; readonly status: number }[] {
+  return emulator
+    .requests()
+    .filter(
+      (request) =>
+        request.method === 'POST' &&
+        request.path.toLowerCase().endsWith(`/_apis/pipelines/${pipelineId}/runs`) &&
+        request.status >= 200 &&
+        request.status < 300,
+    );
+}
+
+/** Completes a build in the emulator as the agent would, which fires build.complete to subscribers. */
+export async function completeBuild(
+  emulator: AdoEmulator,
+  buildId: number,
+  result: 'succeeded' | 'partiallySucceeded' | 'failed' | 'canceled',
+): Promise<void> {
+  const response = await fetch(
+    `${emulator.orgUrl(ORG)}/${PROJECT}/_apis/build/builds/${buildId}?api-version=7.1`,
+    {
+      method: 'PATCH',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from(`:${TEST_TOKEN}`).toString('base64')}`,
+      },
+      body: JSON.stringify({ status: 'completed', result }),
+    },
+  );
+  if (!response.ok)
+    throw new Error(`Completing build ${buildId} failed: ${response.status} ${await response.text()}`);
+}
+
+const TEST_TOKEN = TEST_SECRETS.pat;
+
+/** Release pipeline runs or classic releases created in the emulator. */
+export function releasesCreated(
+  emulator: AdoEmulator,
+  mode: 'pipeline' | 'classic',
+): readonly { readonly body: unknown }[] {
+  return emulator
+    .requests()
+    .filter((request) =>
+      mode === 'pipeline'
+        ? request.method === 'POST' &&
+          request.path.toLowerCase().endsWith('/_apis/pipelines/2/runs') &&
+          request.status < 300
+        : request.method === 'POST' &&
+          request.path.toLowerCase().endsWith('/_apis/release/releases') &&
+          request.status < 300,
+    );
+}
+
+/** The id of the newest run of the build pipeline (1), read through the emulator's REST API. */
+export async function newestBuildId(stack: { readonly emulator: AdoEmulator }): Promise<number> {
+  const response = await fetch(
+    `${stack.emulator.orgUrl(ORG)}/${PROJECT}/_apis/pipelines/1/runs?api-version=7.1`,
+    {
+      headers: { authorization: `Basic ${Buffer.from(`:${TEST_TOKEN}`).toString('base64')}` },
+    },
+  );
+  const body: unknown = await response.json();
+  const runs =
+    typeof body === 'object' && body !== null && 'value' in body && Array.isArray(body.value)
+      ? body.value
+      : [];
+  const ids = runs.map((run: unknown) =>
+    typeof run === 'object' && run !== null && 'id' in run && typeof run.id === 'number' ? run.id : 0,
+  );
+  if (ids.length === 0) throw new Error('The build pipeline has no run');
+  return Math.max(...ids);
+}

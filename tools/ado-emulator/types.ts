@@ -1,0 +1,97 @@
+/**
+ * Public types of the Azure DevOps emulator. `server.ts` re-exports all of them.
+ */
+
+export interface AdoEmulatorOptions {
+  /** 0 = ephemeral (default 0). */
+  port?: number;
+  /** Default '127.0.0.1'. */
+  host?: string;
+  /** Accepted as the basic-auth password (any user name). Any non-empty Bearer token is accepted too. */
+  pat: string;
+  seed?: readonly EmulatorProjectSeed[];
+}
+
+export interface EmulatorProjectSeed {
+  org: string;
+  project: string;
+  pipelines?: readonly { id: number; name: string }[];
+  releaseDefinitions?: readonly { id: number; name: string }[];
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** URL path as received, e.g. `/myorg/myproject/_apis/pipelines/1/runs` or `/vsrm/myorg/…`. */
+  path: string;
+  query: Record<string, string>;
+  /** Parsed JSON body; the raw text when it was not JSON; undefined when empty. */
+  body: unknown;
+  /**
+   * Status the emulator produced. For `timeout` and `reset-after` faults this is the status of the
+   * processed request that the client never received; for `reset` it is 0.
+   */
+  status: number;
+  at: string;
+  /** Fault kind applied to this request, if any. */
+  fault?: string;
+  /** False when no response reached the client (reset, reset-after, timeout). */
+  responded?: boolean;
+  /** api-version from the query string or the Accept header, when present. */
+  apiVersion?: string;
+}
+
+export interface HookDelivery {
+  subscriptionId: string;
+  url: string;
+  eventType: string;
+  notificationId: number;
+  status: number | 'error';
+  attempt: number;
+  at: string;
+  /** Build id the event was about. */
+  resourceId?: number;
+  /** Network error message when status is 'error'. */
+  error?: string;
+}
+
+export type FaultKind = '429' | '500' | '502' | '503' | 'timeout' | 'reset' | 'reset-after';
+
+export interface FaultSettings {
+  /** Chance (0..1) that a matching request gets a fault. Default 1. Ignored when `next` is set. */
+  probability?: number;
+  /** Kinds to pick from (uniformly at random; in order, cycling, when `next` is set). Default ['503']. */
+  kinds?: readonly FaultKind[];
+  /** Only requests with these methods (case-insensitive). Default: all. */
+  methods?: readonly string[];
+  /** Only requests whose path contains this (case-insensitive). */
+  pathIncludes?: string;
+  /** Fault exactly the next N matching requests, then stop faulting. */
+  next?: number;
+  /** Retry-After seconds for 429/503. Default 1. */
+  retryAfterSeconds?: number;
+  /**
+   * Also fault location discovery (OPTIONS /_apis/{area}, ResourceAreas, connectionData).
+   * Default false: the client library discovers locations before its first call on each API
+   * object, and faulting those makes `next` counting depend on the client's cache state.
+   */
+  includeDiscovery?: boolean;
+  /** Seed for the fault PRNG (mulberry32); default: seeded from Math.random. */
+  randomSeed?: number;
+}
+
+export interface AdoEmulator {
+  /** http://127.0.0.1:<port> */
+  readonly url: string;
+  readonly port: number;
+  /** `${url}/${org}` */
+  orgUrl(org: string): string;
+  seed(seed: EmulatorProjectSeed): void;
+  /** ADO-namespace requests only, in order. */
+  requests(): readonly RecordedRequest[];
+  deliveries(): readonly HookDelivery[];
+  setFaults(faults: FaultSettings | null): void;
+  /** Clears runs, builds, releases, subscriptions, branch heads, requests, deliveries and faults; keeps seeds. */
+  reset(): void;
+  /** Closes the server and every open socket (including held "timeout" sockets). */
+  close(): Promise<void>;
+}
