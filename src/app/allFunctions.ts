@@ -1,8 +1,17 @@
 import { buildCompleted } from '../functions/buildCompleted.js';
 import { flows } from '../functions/flows.js';
+import { flowWorker } from '../functions/flowWorker.js';
 import { githubPush } from '../functions/githubPush.js';
 import { modelUploaded } from '../functions/modelUploaded.js';
+import { replayPoison } from '../functions/replayPoison.js';
 import type { FunctionDefinition } from './functionDefinition.js';
 
 /** Every function of the app, for hosts other than Azure's (the local host, tests). */
-export const allFunctions: readonly FunctionDefinition[] = [githubPush, modelUploaded, buildCompleted, flows];
+export const allFunctions: readonly FunctionDefinition[] = [
+  githubPush,
+  modelUploaded,
+  buildCompleted,
+  flowWorker,
+  flows,
+  replayPoison,
+];

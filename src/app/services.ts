@@ -3,6 +3,8 @@ import type { AzureDevOps } from '../ports/azureDevOps.js';
 import type { FlowLedger } from '../ports/flowLedger.js';
 import type { Logger } from '../ports/logger.js';
 import type { ModelStore } from '../ports/modelStore.js';
+import type { WorkQueue } from '../ports/workQueue.js';
+import { FLOW_POISON_QUEUE, FLOW_QUEUE } from './flowQueue.js';
 import { FlowEngine } from '../usecases/flowEngine.js';
 
 /** Long-lived collaborators, built once per worker on first use. */
@@ -11,6 +13,7 @@ export interface Services {
   readonly ledger: FlowLedger;
   readonly devops: AzureDevOps;
   readonly models: ModelStore;
+  readonly queue: WorkQueue;
 }
 
 let current: Promise<Services> | undefined;
@@ -36,12 +39,14 @@ export async function buildServices(config: AppConfig): Promise<Services> {
     { BlobModelStore },
     { AzureDevOpsConnection },
     { AzureDevOpsAdapter },
+    { createQueueServiceClient, StorageWorkQueue },
   ] = await Promise.all([
     import('../adapters/storageClients.js'),
     import('../adapters/blobFlowLedger.js'),
     import('../adapters/blobModelStore.js'),
     import('../adapters/azureDevOpsClient.js'),
     import('../adapters/azureDevOpsAdapter.js'),
+    import('../adapters/storageWorkQueue.js'),
   ]);
   const blobs = await createBlobServiceClient(config.storage);
   const ledger = new BlobFlowLedger(blobs.getContainerClient(config.storage.ledgerContainer));
@@ -51,7 +56,12 @@ export async function buildServices(config: AppConfig): Promise<Services> {
   });
   const devops = new AzureDevOpsAdapter(connection, config.azureDevOps.project);
   const models = new BlobModelStore(blobs.getContainerClient(config.storage.modelsContainer));
-  return { config, ledger, devops, models };
+  const queue = new StorageWorkQueue(
+    await createQueueServiceClient(config.storage),
+    FLOW_QUEUE,
+    FLOW_POISON_QUEUE,
+  );
+  return { config, ledger, devops, models, queue };
 }
 
 export function flowEngine(services: Services, logger: Logger): FlowEngine {

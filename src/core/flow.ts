@@ -80,8 +80,11 @@ export interface FlowRecord {
   readonly reason?: string;
   readonly lastError?: FlowError;
   readonly attempts: number;
-  /** While set and in the future, one worker owns the pending Azure DevOps call for this flow. */
+  /** While set and in the future, one worker (`claimedBy`, a queue message id) owns the pending Azure DevOps call. */
   readonly claimedUntil?: string;
+  readonly claimedBy?: string;
+  /** When a request to start this flow's build (or release) was first sent: later attempts reconcile first. */
+  readonly dispatchedAt?: string;
   readonly history: readonly FlowTransition[];
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -101,7 +104,7 @@ export function transition(
   const entry: FlowTransition =
     reason === undefined ? { status, at, delivery } : { status, at, delivery, reason };
   // A claim only covers the pending build call: any transition ends it unless renewed.
-  const { claimedUntil: _endedClaim, ...rest } = flow;
+  const { claimedUntil: _endedClaim, claimedBy: _endedOwner, ...rest } = flow;
   return { ...rest, ...changes, status, updatedAt: at, history: [...flow.history, entry] };
 }
 

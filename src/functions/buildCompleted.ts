@@ -2,22 +2,22 @@
 import functions from '@azure/functions';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { FunctionDefinition } from '../app/functionDefinition.js';
-import { flowEngine, getServices } from '../app/services.js';
+import { enqueue, flowQueueOutput } from '../app/flowQueue.js';
+import { getServices } from '../app/services.js';
 import { parseBuildCompletedNotification } from '../core/buildCompleted.js';
-import { isInfrastructureError } from '../errors.js';
 import { basicAuthMatches } from '../http/basicAuth.js';
 import { readBody } from '../http/body.js';
 import { contextLogger } from '../http/contextLogger.js';
 import { json, problem } from '../http/responses.js';
-import { handleBuildCompleted } from '../usecases/handleBuildCompleted.js';
 
 /** A build.complete notification is a few kilobytes; anything near this is not one. */
 export const SERVICE_HOOK_MAX_BODY_BYTES = 256 * 1024;
 
 /**
- * Azure DevOps service hook `build.complete` → release. Status codes keep the subscription
- * healthy: Azure DevOps retries only 408/502/503/504 and disables subscriptions that keep
- * failing, so everything that is not a transient failure is answered 2xx (or 401/400).
+ * Azure DevOps service hook `build.complete` → a release message for the flow worker.
+ * Status codes keep the subscription healthy: Azure DevOps retries only 408/502/503/504 and
+ * disables subscriptions that keep failing, so all but bad credentials (401) and an
+ * unparsable body (400) are answered 2xx.
  */
 export async function buildCompletedHandler(
   request: HttpRequest,
@@ -57,63 +57,28 @@ export async function buildCompletedHandler(
   if (notification === undefined)
     return problem(400, 'PAYLOAD_INVALID', 'The body is not a service hook notification.', correlationId);
 
-  try {
-    const outcome = await handleBuildCompleted(
-      {
-        ledger: services.ledger,
-        devops: services.devops,
-        engine: flowEngine(services, logger),
-        logger,
-        settings: {
-          project: services.config.azureDevOps.project,
-          buildPipelineId: services.config.azureDevOps.buildPipelineId,
-          branches: services.config.github.branches,
-          releaseOnPartialSuccess: services.config.release.onPartialSuccess,
-        },
-        release: services.config.release,
-      },
-      notification,
-    );
-    switch (outcome.kind) {
-      case 'ignored':
-        return json(200, { status: 'ignored', reason: outcome.reason, detail: outcome.detail });
-      case 'recorded':
-        return json(200, {
-          status: outcome.flow.status,
-          reason: outcome.reason,
-          flowId: outcome.flow.flowId,
-        });
-      case 'superseded':
-        return json(200, {
-          status: 'superseded',
-          flowId: outcome.flow.flowId,
-          newerBuildId: outcome.newerBuildId,
-        });
-      case 'release-failed':
-        return json(200, { status: 'release-failed', code: outcome.code, flowId: outcome.flow.flowId });
-      case 'released':
-      case 'already-released':
-      case 'release-in-progress':
-        return json(outcome.kind === 'released' ? 202 : 200, {
-          status: outcome.kind,
-          flowId: outcome.flow.flowId,
-          ...(outcome.flow.release === undefined ? {} : { release: outcome.flow.release }),
-        });
-    }
-  } catch (error) {
-    if (!isInfrastructureError(error)) throw error;
-    logger.error('Build notification could not be processed', { code: error.code, error: error.message });
-    // 503 makes Azure DevOps deliver the notification again.
-    return problem(
-      503,
-      error.code,
-      `${error.message}. Azure DevOps will retry the notification.`,
-      correlationId,
-      {
-        'retry-after': String(error.details.retryAfterSeconds ?? 10),
-      },
-    );
+  if (notification.eventType !== 'build.complete') {
+    return json(200, {
+      status: 'ignored',
+      reason: 'other-event',
+      detail: `event type ${notification.eventType || '(none)'}`,
+    });
   }
+  if (notification.buildId === undefined) {
+    return json(200, { status: 'ignored', reason: 'no-build-id', detail: 'the notification names no build' });
+  }
+  // Accept fast: the worker re-reads the build from Azure DevOps before it releases anything.
+  const deliveryId = `${notification.subscriptionId || 'unknown'}:${notification.notificationId || String(notification.buildId)}`;
+  enqueue(context, [
+    {
+      v: 1,
+      kind: 'release',
+      buildId: notification.buildId,
+      delivery: { source: 'servicehook', id: deliveryId },
+    },
+  ]);
+  logger.info('Build notification accepted', { buildId: notification.buildId, deliveryId });
+  return json(202, { status: 'accepted', buildId: notification.buildId });
 }
 
 export const buildCompleted = {
@@ -123,6 +88,7 @@ export const buildCompleted = {
     methods: ['POST'],
     authLevel: 'anonymous',
     route: 'devops/build-completed',
+    extraOutputs: [flowQueueOutput],
     handler: buildCompletedHandler,
   },
 } as const satisfies FunctionDefinition;

@@ -2,6 +2,7 @@
 import functions from '@azure/functions';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { FunctionDefinition } from '../app/functionDefinition.js';
+import { enqueue, flowQueueOutput } from '../app/flowQueue.js';
 import { flowEngine, getServices } from '../app/services.js';
 import { parsePushEvent } from '../core/githubPush.js';
 import { verifyGitHubSignature } from '../core/signature.js';
@@ -113,10 +114,20 @@ export async function githubPushHandler(
           flowId: outcome.flow.flowId,
           deliveryId,
         });
-      case 'started':
+      case 'accepted':
       case 'already-started':
       case 'in-progress':
-        return json(outcome.kind === 'started' ? 202 : 200, {
+        if (outcome.enqueue) {
+          enqueue(context, [
+            {
+              v: 1,
+              kind: 'build',
+              flowId: outcome.flow.flowId,
+              delivery: { source: 'github', id: deliveryId },
+            },
+          ]);
+        }
+        return json(outcome.kind === 'accepted' ? 202 : 200, {
           status: outcome.kind,
           flowId: outcome.flow.flowId,
           ...(outcome.flow.build === undefined
@@ -131,7 +142,7 @@ export async function githubPushHandler(
     return problem(
       error.transient ? 503 : 502,
       error.code,
-      `${error.message}. The flow is recorded as failed; redeliver the webhook from GitHub to try again.`,
+      `${error.message}. Nothing was started; redeliver the webhook from GitHub to try again.`,
       correlationId,
     );
   }
@@ -164,7 +175,13 @@ function payloadOf(
 export const githubPush = {
   kind: 'http',
   name: 'githubPush',
-  options: { methods: ['POST'], authLevel: 'anonymous', route: 'github', handler: githubPushHandler },
+  options: {
+    methods: ['POST'],
+    authLevel: 'anonymous',
+    route: 'github',
+    extraOutputs: [flowQueueOutput],
+    handler: githubPushHandler,
+  },
 } as const satisfies FunctionDefinition;
 
 functions.app.http(githubPush.name, githubPush.options);

@@ -2,6 +2,7 @@
 import functions from '@azure/functions';
 import type { EventGridEvent, InvocationContext } from '@azure/functions';
 import type { FunctionDefinition } from '../app/functionDefinition.js';
+import { enqueue, flowQueueOutput } from '../app/flowQueue.js';
 import { flowEngine, getServices } from '../app/services.js';
 import { readBlobCreatedEvent } from '../core/modelUpload.js';
 import { isInfrastructureError } from '../errors.js';
@@ -58,11 +59,21 @@ export async function modelUploadedHandler(event: EventGridEvent, context: Invoc
     throw error;
   }
   if (outcome.kind === 'build') {
-    logger.info('Model upload handled', {
+    const toBuild = [outcome.build, ...outcome.waitingBuilt].filter((accepted) => accepted.enqueue);
+    enqueue(
+      context,
+      toBuild.map((accepted) => ({
+        v: 1,
+        kind: 'build',
+        flowId: accepted.flow.flowId,
+        delivery: { source: 'eventgrid', id: event.id },
+      })),
+    );
+    logger.info('Model upload accepted', {
       eventId: event.id,
       outcome: outcome.build.kind,
       flowId: outcome.build.flow.flowId,
-      waitingBuilt: outcome.waitingBuilt.length,
+      queued: toBuild.length,
     });
   }
 }
@@ -70,7 +81,7 @@ export async function modelUploadedHandler(event: EventGridEvent, context: Invoc
 export const modelUploaded = {
   kind: 'eventGrid',
   name: 'modelUploaded',
-  options: { handler: modelUploadedHandler },
+  options: { extraOutputs: [flowQueueOutput], handler: modelUploadedHandler },
 } as const satisfies FunctionDefinition;
 
 functions.app.eventGrid(modelUploaded.name, modelUploaded.options);

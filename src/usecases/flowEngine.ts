@@ -10,9 +10,10 @@ import {
 import { flowIdOf } from '../core/flowId.js';
 import type { BuildParameters } from '../core/pipelineParameters.js';
 import { describeError, InfrastructureError } from '../errors.js';
-import type { AzureDevOps } from '../ports/azureDevOps.js';
+import type { AzureDevOps, StartedRun } from '../ports/azureDevOps.js';
 import type { FlowLedger, Versioned } from '../ports/flowLedger.js';
 import type { Logger } from '../ports/logger.js';
+import { withRetries, type RetryOptions } from './resilience.js';
 
 export interface BuildIntent {
   readonly model: ModelRef;
@@ -23,11 +24,24 @@ export interface BuildIntent {
   readonly delivery: DeliveryRef;
 }
 
-export type BuildOutcome =
-  | { readonly kind: 'started'; readonly flow: FlowRecord }
-  | { readonly kind: 'already-started'; readonly flow: FlowRecord }
-  /** Another delivery owns the flow's pending build call right now. */
-  | { readonly kind: 'in-progress'; readonly flow: FlowRecord };
+/** What accepting an intent did; `enqueue` says whether the worker must be told. */
+export type AcceptOutcome =
+  | { readonly kind: 'accepted'; readonly flow: FlowRecord; readonly enqueue: true }
+  | { readonly kind: 'already-started'; readonly flow: FlowRecord; readonly enqueue: false }
+  | { readonly kind: 'in-progress'; readonly flow: FlowRecord; readonly enqueue: boolean };
+
+/** One delivery of a queue message to the worker. */
+export interface WorkItem {
+  /** The queue message id: stable across redeliveries of the same message. */
+  readonly messageId: string;
+  readonly dequeueCount: number;
+  readonly maxDequeueCount: number;
+  readonly delivery: DeliveryRef;
+}
+
+export type ProcessOutcome =
+  | { readonly kind: 'started' | 'adopted' | 'already-started'; readonly flow: FlowRecord }
+  | { readonly kind: 'claimed-elsewhere' | 'nothing-to-do'; readonly flowId: string };
 
 export interface FlowEngineDeps {
   readonly ledger: FlowLedger;
@@ -35,121 +49,220 @@ export interface FlowEngineDeps {
   readonly logger: Logger;
   readonly buildPipelineId: number;
   readonly now?: () => Date;
-  /** How long one delivery owns a flow's build call before another may take over. */
+  /** How long one worker owns a flow's Azure DevOps call before another may take over. */
   readonly claimMs?: number;
+  /** A queued flow with no progress for this long is queued again on its next delivery. */
+  readonly staleMs?: number;
+  readonly retry?: RetryOptions;
 }
 
+/** How far back to look for a run an unanswered request may have created (clock skew, queueing). */
+const RECONCILE_LOOKBACK_MS = 10 * 60_000;
+
 /**
- * The one place that turns a (model, commit) into a build: claim the flow record first
- * (conditional create), then call Azure DevOps, then record the run. Whoever loses the
- * claim does not start anything.
+ * The one place that turns a (model, commit) into a build. Accepting records the intent
+ * in the ledger (a conditional create: one flow per pair, however many deliveries);
+ * processing — in the queue worker — claims the flow, reconciles with what Azure DevOps
+ * already has, starts the run with retries, and records it.
  */
 export class FlowEngine {
   private readonly now: () => Date;
   private readonly claimMs: number;
+  private readonly staleMs: number;
 
   constructor(private readonly deps: FlowEngineDeps) {
     this.now = deps.now ?? (() => new Date());
-    this.claimMs = deps.claimMs ?? 120_000;
+    this.claimMs = deps.claimMs ?? 5 * 60_000;
+    this.staleMs = deps.staleMs ?? 5 * 60_000;
   }
 
   flowIdFor(intent: Pick<BuildIntent, 'model' | 'commit' | 'branch'>): string {
     return flowIdOf(intent.model.name, intent.model.version, intent.commit ?? `refs/heads/${intent.branch}`);
   }
 
-  async requestBuild(intent: BuildIntent): Promise<BuildOutcome> {
+  /** Records the intent to build; cheap and idempotent, for the accepting functions. */
+  async acceptBuild(intent: BuildIntent): Promise<AcceptOutcome> {
     const flowId = this.flowIdFor(intent);
     const at = this.now().toISOString();
-    const claimed = await this.deps.ledger.createFlow(this.newFlow(flowId, intent, at));
-    if (claimed !== 'exists') return this.startBuild(claimed, intent.delivery);
+    const created = await this.deps.ledger.createFlow(this.newFlow(flowId, intent, at));
+    if (created !== 'exists') return { kind: 'accepted', flow: created.value, enqueue: true };
 
-    // Someone got here first: note this delivery, and take over only a failed or abandoned claim.
+    const trigger: FlowTrigger = { kind: intent.trigger, delivery: intent.delivery, at };
     for (;;) {
-      const current = await this.deps.ledger.getFlow(flowId);
-      if (current === undefined)
-        throw new InfrastructureError('LEDGER_CONFLICT', `Flow ${flowId} vanished`, { transient: true });
-      const trigger: FlowTrigger = { kind: intent.trigger, delivery: intent.delivery, at };
+      const current = await this.read(flowId);
       const flow = withTrigger(current.value, trigger);
       if (flow.build !== undefined) {
-        await this.saveIfChanged(current, flow, trigger);
-        return { kind: 'already-started', flow };
+        return {
+          kind: 'already-started',
+          flow: await this.saveTrigger(current, flow, trigger),
+          enqueue: false,
+        };
       }
-      const abandoned =
-        flow.claimedUntil === undefined || Date.parse(flow.claimedUntil) <= this.now().getTime();
-      if (flow.status !== 'failed' && !(flow.status === 'build-queued' && abandoned)) {
-        await this.saveIfChanged(current, flow, trigger);
-        return { kind: 'in-progress', flow };
+      if (flow.status === 'failed') {
+        // A redelivery of a failed flow is a request to try again.
+        const retried = transition(flow, 'build-queued', intent.delivery, at, {
+          reason: 'redelivered after a failure',
+        });
+        const saved = await this.deps.ledger.replaceFlow(retried, current.etag);
+        if (saved === 'conflict') continue;
+        return { kind: 'accepted', flow: saved.value, enqueue: true };
       }
-      const retry = transition(flow, 'build-queued', intent.delivery, at, {
-        attempts: flow.attempts + 1,
-        claimedUntil: new Date(this.now().getTime() + this.claimMs).toISOString(),
-      });
-      const saved = await this.deps.ledger.replaceFlow(retry, current.etag);
-      if (saved !== 'conflict') return this.startBuild(saved, intent.delivery);
+      // Queued but no sign of life for a while (e.g. the message was never written): queue it again.
+      const stale =
+        flow.status === 'build-queued' &&
+        !this.isClaimed(flow) &&
+        Date.parse(flow.updatedAt) + this.staleMs <= this.now().getTime();
+      return { kind: 'in-progress', flow: await this.saveTrigger(current, flow, trigger), enqueue: stale };
     }
   }
 
-  private async startBuild(claimed: Versioned<FlowRecord>, delivery: DeliveryRef): Promise<BuildOutcome> {
-    const flow = claimed.value;
-    const model = flow.model;
-    if (model === undefined) throw new Error(`Flow ${flow.flowId} has no model to build with`);
+  /** Starts the flow's build exactly once; for the queue worker. Throws to have the message retried. */
+  async processBuild(flowId: string, work: WorkItem): Promise<ProcessOutcome> {
+    const claim = await this.claim(
+      flowId,
+      work,
+      (flow) => flow.build === undefined && (flow.status === 'build-queued' || flow.status === 'failed'),
+    );
+    if (claim.kind !== 'claimed')
+      return claim.kind === 'done'
+        ? { kind: 'already-started', flow: claim.flow }
+        : { kind: claim.kind, flowId };
+    const flow = claim.flow;
+    const model = flow.value.model;
+    if (model === undefined) throw new Error(`Flow ${flowId} has no model to build with`);
     const parameters: BuildParameters = {
-      commit: flow.commit ?? '',
-      branch: flow.branch,
+      commit: flow.value.commit ?? '',
+      branch: flow.value.branch,
       modelName: model.name,
       modelVersion: model.version,
       modelUri: model.uri,
       modelSha256: model.sha256,
-      flowId: flow.flowId,
-      trigger: flow.trigger,
+      flowId,
+      trigger: flow.value.trigger,
     };
-    let run;
-    try {
-      run = await this.deps.devops.runBuildPipeline({
+    const dispatchedAt = flow.value.dispatchedAt ?? this.now().toISOString();
+    const findExisting = async (): Promise<StartedRun | undefined> => {
+      const runs = await this.deps.devops.findRuns({
         pipelineId: this.deps.buildPipelineId,
-        branch: flow.branch,
-        ...(flow.commit === undefined ? {} : { commit: flow.commit }),
-        parameters,
+        since: new Date(Date.parse(dispatchedAt) - RECONCILE_LOOKBACK_MS).toISOString(),
+        parameter: { name: 'flowId', value: flowId },
       });
+      return runs[0];
+    };
+
+    let run: StartedRun;
+    let adopted = false;
+    try {
+      // An earlier attempt may have sent the request and died before hearing back: look first.
+      const earlier = claim.previouslyDispatched
+        ? await withRetries(findExisting, this.deps.retry)
+        : undefined;
+      if (earlier !== undefined) {
+        run = earlier;
+        adopted = true;
+      } else {
+        run = await withRetries(async ({ afterAmbiguousFailure }) => {
+          if (afterAmbiguousFailure) {
+            const existing = await findExisting();
+            if (existing !== undefined) {
+              adopted = true;
+              return existing;
+            }
+          }
+          return this.deps.devops.runBuildPipeline({
+            pipelineId: this.deps.buildPipelineId,
+            branch: flow.value.branch,
+            ...(flow.value.commit === undefined ? {} : { commit: flow.value.commit }),
+            parameters,
+          });
+        }, this.deps.retry);
+      }
     } catch (error) {
-      await this.recordFailure(claimed, delivery, error);
+      await this.recordFailure(flow, work, error);
       throw error;
     }
     const at = this.now().toISOString();
-    const started = await this.update(claimed, (current) =>
-      transition(current, 'build-started', delivery, at, {
+    const started = await this.update(flow, (current) =>
+      transition(current, 'build-started', work.delivery, at, {
         build: { id: run.id, url: run.url, queuedAt: at },
         ...(current.commit === undefined && run.commit !== undefined ? { commit: run.commit } : {}),
+        ...(adopted ? { reason: 'adopted the run an earlier attempt created' } : {}),
       }),
     );
-    this.deps.logger.info('Build started', {
-      flowId: flow.flowId,
+    this.deps.logger.info(adopted ? 'Build adopted' : 'Build started', {
+      flowId,
       runId: run.id,
       commit: parameters.commit,
       model: `${model.name}@${model.version}`,
     });
-    return { kind: 'started', flow: started };
+    return { kind: adopted ? 'adopted' : 'started', flow: started };
   }
 
-  private async recordFailure(
-    claimed: Versioned<FlowRecord>,
-    delivery: DeliveryRef,
-    error: unknown,
-  ): Promise<void> {
+  /**
+   * Takes ownership of a flow for one queue message. The same message (same id) redelivered
+   * after a crash takes its claim back; another message finds it taken and stands down.
+   */
+  async claim(
+    flowId: string,
+    work: WorkItem,
+    pending: (flow: FlowRecord) => boolean,
+  ): Promise<
+    | {
+        readonly kind: 'claimed';
+        readonly flow: Versioned<FlowRecord>;
+        readonly previouslyDispatched: boolean;
+      }
+    | { readonly kind: 'done'; readonly flow: FlowRecord }
+    | { readonly kind: 'claimed-elsewhere' | 'nothing-to-do' }
+  > {
+    for (;;) {
+      const current = await this.deps.ledger.getFlow(flowId);
+      if (current === undefined) return { kind: 'nothing-to-do' };
+      const flow = current.value;
+      if (!pending(flow))
+        return flow.build !== undefined ? { kind: 'done', flow } : { kind: 'nothing-to-do' };
+      if (this.isClaimed(flow) && flow.claimedBy !== work.messageId) return { kind: 'claimed-elsewhere' };
+      const now = this.now();
+      const claimed: FlowRecord = {
+        ...flow,
+        claimedBy: work.messageId,
+        claimedUntil: new Date(now.getTime() + this.claimMs).toISOString(),
+        dispatchedAt: flow.dispatchedAt ?? now.toISOString(),
+        attempts: flow.attempts + 1,
+        updatedAt: now.toISOString(),
+      };
+      const saved = await this.deps.ledger.replaceFlow(claimed, current.etag);
+      if (saved !== 'conflict')
+        return { kind: 'claimed', flow: saved, previouslyDispatched: flow.dispatchedAt !== undefined };
+    }
+  }
+
+  isClaimed(flow: FlowRecord): boolean {
+    return flow.claimedUntil !== undefined && Date.parse(flow.claimedUntil) > this.now().getTime();
+  }
+
+  /** Records why the call failed. On the message's last delivery the flow is marked `failed`. */
+  async recordFailure(claimed: Versioned<FlowRecord>, work: WorkItem, error: unknown): Promise<void> {
     const at = this.now().toISOString();
     const code = error instanceof InfrastructureError ? error.code : 'UNEXPECTED';
-    this.deps.logger.warn('Starting the build failed', {
+    const lastAttempt = work.dequeueCount >= work.maxDequeueCount;
+    this.deps.logger.warn(lastAttempt ? 'Giving up on the flow' : 'Attempt failed; the queue will retry', {
       flowId: claimed.value.flowId,
       code,
+      dequeueCount: work.dequeueCount,
       error: describeError(error),
     });
     try {
-      await this.update(claimed, (current) =>
-        transition(current, 'failed', delivery, at, {
-          lastError: { code, message: describeError(error), at },
-          reason: 'build-start-failed',
-        }),
-      );
+      await this.update(claimed, (current) => {
+        const lastError = { code, message: describeError(error), at };
+        // Keep the claim on intermediate failures: only this message may retry before it expires.
+        return lastAttempt
+          ? transition(current, 'failed', work.delivery, at, {
+              lastError,
+              reason: `gave up after ${work.dequeueCount} deliveries`,
+            })
+          : { ...current, lastError, updatedAt: at };
+      });
     } catch (recordError) {
       // The original failure matters more; the claim expires on its own.
       this.deps.logger.error('Could not record the failure', {
@@ -163,26 +276,27 @@ export class FlowEngine {
   async update(start: Versioned<FlowRecord>, change: (flow: FlowRecord) => FlowRecord): Promise<FlowRecord> {
     let current = start;
     for (;;) {
-      const next = change(current.value);
-      const saved = await this.deps.ledger.replaceFlow(next, current.etag);
+      const saved = await this.deps.ledger.replaceFlow(change(current.value), current.etag);
       if (saved !== 'conflict') return saved.value;
-      const reread = await this.deps.ledger.getFlow(current.value.flowId);
-      if (reread === undefined)
-        throw new InfrastructureError('LEDGER_CONFLICT', `Flow ${current.value.flowId} vanished`, {
-          transient: true,
-        });
-      current = reread;
+      current = await this.read(current.value.flowId);
     }
   }
 
+  async read(flowId: string): Promise<Versioned<FlowRecord>> {
+    const flow = await this.deps.ledger.getFlow(flowId);
+    if (flow === undefined)
+      throw new InfrastructureError('LEDGER_CONFLICT', `Flow ${flowId} vanished`, { transient: true });
+    return flow;
+  }
+
   /** Records one more delivery of an existing flow (redeliveries are already there: no write). */
-  private async saveIfChanged(
+  private async saveTrigger(
     current: Versioned<FlowRecord>,
     next: FlowRecord,
     trigger: FlowTrigger,
-  ): Promise<void> {
-    if (next === current.value) return;
-    await this.update(current, (flow) => withTrigger(flow, trigger));
+  ): Promise<FlowRecord> {
+    if (next === current.value) return next;
+    return this.update(current, (flow) => withTrigger(flow, trigger));
   }
 
   private newFlow(flowId: string, intent: BuildIntent, at: string): FlowRecord {
@@ -196,8 +310,7 @@ export class FlowEngine {
       branch: intent.branch,
       trigger: intent.trigger,
       triggers: [{ kind: intent.trigger, delivery: intent.delivery, at }],
-      attempts: 1,
-      claimedUntil: new Date(this.now().getTime() + this.claimMs).toISOString(),
+      attempts: 0,
       history: [{ status: 'build-queued', at, delivery: intent.delivery }],
       createdAt: at,
       updatedAt: at,

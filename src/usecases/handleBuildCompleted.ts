@@ -3,25 +3,24 @@ import {
   branchOf,
   decideBuildCompleted,
   releaseParameters,
-  type BuildCompletedNotification,
   type ReleaseSettings,
 } from '../core/buildCompleted.js';
-import { transition, withTrigger, type DeliveryRef, type FlowRecord, type ModelRef } from '../core/flow.js';
+import { transition, withTrigger, type FlowRecord, type ModelRef } from '../core/flow.js';
 import { manualFlowIdOf } from '../core/flowId.js';
 import { releaseOrder } from '../core/pointers.js';
 import { isSafeBranchName, isSafeModelName, isSafeModelVersion } from '../core/validation.js';
-import { describeError, InfrastructureError } from '../errors.js';
 import type { AzureDevOps, BuildSnapshot, StartedRelease } from '../ports/azureDevOps.js';
 import type { FlowLedger, Versioned } from '../ports/flowLedger.js';
 import type { Logger } from '../ports/logger.js';
-import type { FlowEngine } from './flowEngine.js';
+import type { FlowEngine, WorkItem } from './flowEngine.js';
+import { withRetries, type RetryOptions } from './resilience.js';
 
 export type BuildCompletedOutcome =
   | { readonly kind: 'ignored'; readonly reason: string; readonly detail: string }
   | { readonly kind: 'recorded'; readonly flow: FlowRecord; readonly reason: string }
   | { readonly kind: 'superseded'; readonly flow: FlowRecord; readonly newerBuildId: number }
-  | { readonly kind: 'released' | 'already-released' | 'release-in-progress'; readonly flow: FlowRecord }
-  | { readonly kind: 'release-failed'; readonly flow: FlowRecord; readonly code: string };
+  | { readonly kind: 'released' | 'adopted' | 'already-released'; readonly flow: FlowRecord }
+  | { readonly kind: 'claimed-elsewhere'; readonly flowId: string };
 
 export interface HandleBuildCompletedDeps {
   readonly ledger: FlowLedger;
@@ -31,138 +30,126 @@ export interface HandleBuildCompletedDeps {
   readonly settings: ReleaseSettings;
   readonly release: ReleaseConfig;
   readonly now?: () => Date;
-  readonly claimMs?: number;
+  readonly retry?: RetryOptions;
 }
 
+const RECONCILE_LOOKBACK_MS = 10 * 60_000;
+
 /**
- * A build completed (so says an unsigned service hook). Re-read the build, record its
- * result on its flow, and release it if it succeeded, is of our pipeline and is not older
- * than the last build released. One release per build, whatever the deliveries.
+ * A build completed (so said an unsigned service hook; the worker now acts on it). Re-read
+ * the build, record its result on its flow, and release it if it succeeded, is of our
+ * pipeline and is not older than the last build released. One release per build, whatever
+ * the deliveries: the flow is claimed first, and a retry looks for the release it may
+ * already have created before creating one.
  */
-export async function handleBuildCompleted(
+export async function processBuildCompleted(
   deps: HandleBuildCompletedDeps,
-  notification: BuildCompletedNotification,
+  buildId: number,
+  work: WorkItem,
 ): Promise<BuildCompletedOutcome> {
-  if (notification.eventType !== 'build.complete') {
-    return {
-      kind: 'ignored',
-      reason: 'other-event',
-      detail: `event type ${notification.eventType || '(none)'}`,
-    };
-  }
-  if (notification.buildId === undefined)
-    return { kind: 'ignored', reason: 'no-build-id', detail: 'the notification names no build' };
-  const build = await deps.devops.getBuild(notification.buildId);
+  const build = await withRetries(() => deps.devops.getBuild(buildId), deps.retry);
   if (build === undefined) {
     return {
       kind: 'ignored',
       reason: 'build-not-found',
-      detail: `build ${notification.buildId} does not exist in the project`,
+      detail: `build ${buildId} does not exist in the project`,
     };
   }
   const decision = decideBuildCompleted(build, deps.settings);
   if (decision.kind === 'ignore') {
     deps.logger.info('Build notification ignored', {
-      buildId: build.id,
+      buildId,
       reason: decision.reason,
       detail: decision.detail,
     });
     return { kind: 'ignored', reason: decision.reason, detail: decision.detail };
   }
   const now = (): string => (deps.now ?? (() => new Date()))().toISOString();
-  const delivery: DeliveryRef = {
-    source: 'servicehook',
-    id: `${notification.subscriptionId || 'unknown'}:${notification.notificationId || String(build.id)}`,
-  };
-  let flow = await flowOfBuild(deps, build, delivery, now());
+  const delivery = work.delivery;
+  let flow = await flowOfBuild(deps, build, now());
 
   // Record the build's result once (redeliveries find it there).
-  const resultStatus = decision.kind === 'record' ? decision.status : 'build-succeeded';
+  const status = flow.value.status;
   if (
-    flow.value.status === 'build-queued' ||
-    flow.value.status === 'build-started' ||
-    flow.value.status === 'failed'
+    status === 'build-queued' ||
+    status === 'build-started' ||
+    (status === 'failed' && flow.value.build === undefined)
   ) {
     const at = now();
-    const value = await deps.engine.update(flow, (current) =>
-      transition(withTrigger(current, { kind: current.trigger, delivery, at }), resultStatus, delivery, at, {
-        build: buildRefOf(build),
-        ...(current.commit === undefined && build.sourceVersion !== ''
-          ? { commit: build.sourceVersion }
-          : {}),
-        ...(decision.kind === 'record' ? { reason: decision.reason } : {}),
-      }),
+    await deps.engine.update(flow, (current) =>
+      transition(
+        withTrigger(current, { kind: current.trigger, delivery, at }),
+        decision.kind === 'record' ? decision.status : 'build-succeeded',
+        delivery,
+        at,
+        {
+          build: buildRefOf(build),
+          ...(current.commit === undefined && build.sourceVersion !== ''
+            ? { commit: build.sourceVersion }
+            : {}),
+          ...(decision.kind === 'record' ? { reason: decision.reason } : {}),
+        },
+      ),
     );
-    flow = await reread(deps, value.flowId);
+    flow = await deps.engine.read(flow.value.flowId);
   }
   if (decision.kind === 'record') return { kind: 'recorded', flow: flow.value, reason: decision.reason };
-
   if (flow.value.release !== undefined) return { kind: 'already-released', flow: flow.value };
-  if (flow.value.status === 'superseded') return { kind: 'superseded', flow: flow.value, newerBuildId: 0 };
 
   // The ordering guard: a build queued before the last released one is never released.
   const queueTime = build.queueTime ?? new Date(0).toISOString();
+  const flowId = flow.value.flowId;
   const last = await deps.ledger.updateLastRelease((current) =>
     releaseOrder(current, build.id, queueTime) === 'newer'
-      ? { buildId: build.id, queueTime, flowId: flow.value.flowId, at: now() }
+      ? { buildId: build.id, queueTime, flowId, at: now() }
       : undefined,
   );
   if (last !== undefined && last.buildId !== build.id) {
     const at = now();
     const value = await deps.engine.update(flow, (current) =>
-      transition(current, 'superseded', delivery, at, {
-        reason: `build ${last.buildId} was queued later and released first`,
-      }),
+      current.release !== undefined
+        ? current
+        : transition(current, 'superseded', delivery, at, {
+            reason: `build ${last.buildId} was queued later and released first`,
+          }),
     );
     deps.logger.info('Build superseded: not released', { buildId: build.id, newerBuildId: last.buildId });
     return { kind: 'superseded', flow: value, newerBuildId: last.buildId };
   }
-  return releaseOnce(deps, flow, build, delivery, now);
+  return releaseOnce(deps, flowId, build, work, now);
 }
 
 async function releaseOnce(
   deps: HandleBuildCompletedDeps,
-  start: Versioned<FlowRecord>,
+  flowId: string,
   build: BuildSnapshot,
-  delivery: DeliveryRef,
+  work: WorkItem,
   now: () => string,
 ): Promise<BuildCompletedOutcome> {
-  const claimMs = deps.claimMs ?? 120_000;
-  let flow = start;
-  // Claim the release: whoever writes the claim first calls Azure DevOps.
-  for (;;) {
-    const current = flow.value;
-    if (current.release !== undefined) return { kind: 'already-released', flow: current };
-    const claimed =
-      current.claimedUntil !== undefined && Date.parse(current.claimedUntil) > Date.parse(now());
-    if (claimed) return { kind: 'release-in-progress', flow: current };
-    const saved = await deps.ledger.replaceFlow(
-      {
-        ...current,
-        claimedUntil: new Date(Date.parse(now()) + claimMs).toISOString(),
-        attempts: current.attempts + 1,
-      },
-      flow.etag,
-    );
-    if (saved !== 'conflict') {
-      flow = saved;
-      break;
-    }
-    flow = await reread(deps, current.flowId);
+  const releasable = (flow: FlowRecord): boolean =>
+    flow.release === undefined &&
+    (flow.status === 'build-succeeded' || (flow.status === 'failed' && flow.build?.id === build.id));
+  const claim = await deps.engine.claim(flowId, work, releasable);
+  if (claim.kind === 'claimed-elsewhere') return { kind: 'claimed-elsewhere', flowId };
+  if (claim.kind !== 'claimed') {
+    const current = (await deps.engine.read(flowId)).value;
+    return current.release === undefined
+      ? { kind: 'recorded', flow: current, reason: `not releasable in status ${current.status}` }
+      : { kind: 'already-released', flow: current };
   }
-
+  const flow = claim.flow;
   const model: ModelRef | undefined = flow.value.model;
   const parameters = releaseParameters({
     buildId: build.id,
     modelName: model?.name ?? flow.value.modelName,
     modelVersion: model?.version ?? 'unknown',
     commit: build.sourceVersion,
-    flowId: flow.value.flowId,
+    flowId,
   });
   if (!parameters.ok) {
     const at = now();
     const value = await deps.engine.update(flow, (current) =>
-      transition(current, 'skipped', delivery, at, { reason: `not released: ${parameters.problem}` }),
+      transition(current, 'skipped', work.delivery, at, { reason: `not released: ${parameters.problem}` }),
     );
     deps.logger.warn('Build not released: unsafe parameters', {
       buildId: build.id,
@@ -171,56 +158,79 @@ async function releaseOnce(
     return { kind: 'recorded', flow: value, reason: parameters.problem };
   }
 
-  let release: StartedRelease;
-  try {
-    release =
-      deps.release.mode === 'pipeline'
-        ? await deps.devops.runReleasePipeline({
-            pipelineId: deps.release.pipelineId,
-            buildResourceAlias: deps.release.buildResourceAlias,
-            buildId: build.id,
-            parameters: parameters.parameters,
+  const since = new Date(Date.parse(flow.value.dispatchedAt ?? now()) - RECONCILE_LOOKBACK_MS).toISOString();
+  const release = deps.release;
+  const findExisting = async (): Promise<StartedRelease | undefined> => {
+    const found =
+      release.mode === 'pipeline'
+        ? await deps.devops.findRuns({
+            pipelineId: release.pipelineId,
+            since,
+            parameter: { name: 'buildId', value: String(build.id) },
           })
-        : await deps.devops.createClassicRelease({
-            definitionId: deps.release.definitionId,
-            artifactAlias: deps.release.artifactAlias,
+        : await deps.devops.findClassicReleases({
+            definitionId: release.definitionId,
+            since,
             buildId: build.id,
-            buildNumber: build.buildNumber,
-            parameters: parameters.parameters,
           });
+    return found[0];
+  };
+  let started: StartedRelease;
+  let adopted = false;
+  try {
+    const earlier = claim.previouslyDispatched ? await withRetries(findExisting, deps.retry) : undefined;
+    if (earlier !== undefined) {
+      started = earlier;
+      adopted = true;
+    } else {
+      started = await withRetries(async ({ afterAmbiguousFailure }) => {
+        if (afterAmbiguousFailure) {
+          const existing = await findExisting();
+          if (existing !== undefined) {
+            adopted = true;
+            return existing;
+          }
+        }
+        return release.mode === 'pipeline'
+          ? deps.devops.runReleasePipeline({
+              pipelineId: release.pipelineId,
+              buildResourceAlias: release.buildResourceAlias,
+              buildId: build.id,
+              parameters: parameters.parameters,
+            })
+          : deps.devops.createClassicRelease({
+              definitionId: release.definitionId,
+              artifactAlias: release.artifactAlias,
+              buildId: build.id,
+              buildNumber: build.buildNumber,
+              parameters: parameters.parameters,
+            });
+      }, deps.retry);
+    }
   } catch (error) {
-    const code = error instanceof InfrastructureError ? error.code : 'UNEXPECTED';
-    const at = now();
-    const value = await deps.engine.update(flow, (current) =>
-      transition(current, current.status, delivery, at, {
-        lastError: { code, message: describeError(error), at },
-        reason: 'release-start-failed',
-      }),
-    );
-    deps.logger.warn('Starting the release failed', { flowId: value.flowId, buildId: build.id, code });
-    if (error instanceof InfrastructureError && error.transient) throw error;
-    return { kind: 'release-failed', flow: value, code };
+    await deps.engine.recordFailure(flow, work, error);
+    throw error;
   }
   const at = now();
   const value = await deps.engine.update(flow, (current) =>
-    transition(current, 'releasing', delivery, at, {
-      release: { mode: deps.release.mode, id: release.id, url: release.url },
+    transition(current, 'releasing', work.delivery, at, {
+      release: { mode: release.mode, id: started.id, url: started.url },
+      ...(adopted ? { reason: 'adopted the release an earlier attempt created' } : {}),
     }),
   );
-  deps.logger.info('Release started', {
-    flowId: value.flowId,
+  deps.logger.info(adopted ? 'Release adopted' : 'Release started', {
+    flowId,
     buildId: build.id,
-    releaseId: release.id,
-    mode: deps.release.mode,
+    releaseId: started.id,
+    mode: release.mode,
   });
-  return { kind: 'released', flow: value };
+  return { kind: adopted ? 'adopted' : 'released', flow: value };
 }
 
 /** The flow a build belongs to: by its `flowId` parameter, or a flow of its own for a build started by hand. */
 async function flowOfBuild(
   deps: HandleBuildCompletedDeps,
   build: BuildSnapshot,
-  delivery: DeliveryRef,
   at: string,
 ): Promise<Versioned<FlowRecord>> {
   const parameter = build.templateParameters.flowId ?? '';
@@ -229,12 +239,13 @@ async function flowOfBuild(
   if (existing !== undefined) return existing;
   const model = modelFromParameters(build.templateParameters);
   const branch = branchOf(build.sourceBranch);
+  const delivery = { source: 'system', id: `build-${build.id}` } as const;
   const flow: FlowRecord = {
     schemaVersion: 1,
     flowId,
     status: 'build-started',
     ...(model === undefined ? {} : { model }),
-    modelName: model?.name ?? build.templateParameters.modelName ?? '',
+    modelName: model?.name ?? '',
     ...(build.sourceVersion === '' ? {} : { commit: build.sourceVersion }),
     branch: branch !== undefined && isSafeBranchName(branch) ? branch : '',
     trigger: 'manual',
@@ -246,7 +257,7 @@ async function flowOfBuild(
     updatedAt: at,
   };
   const created = await deps.ledger.createFlow(flow);
-  return created === 'exists' ? reread(deps, flowId) : created;
+  return created === 'exists' ? deps.engine.read(flowId) : created;
 }
 
 function modelFromParameters(parameters: Readonly<Record<string, string>>): ModelRef | undefined {
@@ -256,7 +267,7 @@ function modelFromParameters(parameters: Readonly<Record<string, string>>): Mode
   return { name, version, uri: uri ?? '', sha256: sha256 ?? '' };
 }
 
-function buildRefOf(build: BuildSnapshot): FlowRecord['build'] & object {
+function buildRefOf(build: BuildSnapshot): NonNullable<FlowRecord['build']> {
   return {
     id: build.id,
     url: build.url,
@@ -264,11 +275,4 @@ function buildRefOf(build: BuildSnapshot): FlowRecord['build'] & object {
     buildNumber: build.buildNumber,
     ...(build.queueTime === undefined ? {} : { queuedAt: build.queueTime }),
   };
-}
-
-async function reread(deps: HandleBuildCompletedDeps, flowId: string): Promise<Versioned<FlowRecord>> {
-  const flow = await deps.ledger.getFlow(flowId);
-  if (flow === undefined)
-    throw new InfrastructureError('LEDGER_CONFLICT', `Flow ${flowId} vanished`, { transient: true });
-  return flow;
 }

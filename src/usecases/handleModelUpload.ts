@@ -14,7 +14,7 @@ import type { BranchHead, CurrentModel } from '../core/pointers.js';
 import type { FlowLedger } from '../ports/flowLedger.js';
 import type { Logger } from '../ports/logger.js';
 import type { ModelStore } from '../ports/modelStore.js';
-import type { BuildOutcome, FlowEngine } from './flowEngine.js';
+import type { AcceptOutcome, FlowEngine } from './flowEngine.js';
 
 export type ModelUploadOutcome =
   | {
@@ -23,7 +23,11 @@ export type ModelUploadOutcome =
       readonly detail: string;
     }
   | { readonly kind: 'older-than-current'; readonly flow: FlowRecord; readonly current: string }
-  | { readonly kind: 'build'; readonly build: BuildOutcome; readonly waitingBuilt: readonly BuildOutcome[] };
+  | {
+      readonly kind: 'build';
+      readonly build: AcceptOutcome;
+      readonly waitingBuilt: readonly AcceptOutcome[];
+    };
 
 export interface HandleModelUploadDeps {
   readonly ledger: FlowLedger;
@@ -100,7 +104,7 @@ export async function handleModelUpload(
     return { kind: 'older-than-current', flow, current: current.model.version };
   }
 
-  const build = await deps.engine.requestBuild({
+  const build = await deps.engine.acceptBuild({
     model: model.ref,
     ...(head === undefined ? {} : { commit: head.commit }),
     branch: buildBranch,
@@ -222,19 +226,20 @@ async function buildWaitingFlows(
   model: ModelRef,
   delivery: DeliveryRef,
   at: string,
-): Promise<readonly BuildOutcome[]> {
+): Promise<readonly AcceptOutcome[]> {
   const waiting = (await deps.ledger.listWaitingFlows()).filter((flow) => flow.modelName === model.name);
-  const outcomes: BuildOutcome[] = [];
+  const outcomes: AcceptOutcome[] = [];
   for (const flow of waiting) {
     const head = await deps.ledger.getBranchHead(flow.branch);
     const isHead = head?.commit === flow.commit;
-    let outcome: BuildOutcome | undefined;
+    let outcome: AcceptOutcome | undefined;
     if (isHead && flow.commit !== undefined) {
-      outcome = await deps.engine.requestBuild({
+      outcome = await deps.engine.acceptBuild({
         model,
         commit: flow.commit,
         branch: flow.branch,
-        trigger: 'waiting',
+        // The commit came from a push: the build pipeline knows `push` and `model` triggers.
+        trigger: 'push',
         delivery: flow.triggers[0]?.delivery ?? delivery,
       });
       outcomes.push(outcome);

@@ -4,12 +4,12 @@ import { decidePush, type PushEvent, type PushFilter, type PushSkipReason } from
 import { nextBranchHead, type BranchHead } from '../core/pointers.js';
 import type { FlowLedger } from '../ports/flowLedger.js';
 import type { Logger } from '../ports/logger.js';
-import type { FlowEngine } from './flowEngine.js';
+import type { AcceptOutcome, FlowEngine } from './flowEngine.js';
 
 export type PushOutcome =
   | { readonly kind: 'skipped'; readonly reason: PushSkipReason; readonly detail: string }
   | { readonly kind: 'waiting-for-model'; readonly flow: FlowRecord }
-  | { readonly kind: 'started' | 'already-started' | 'in-progress'; readonly flow: FlowRecord };
+  | AcceptOutcome;
 
 export interface HandlePushDeps {
   readonly ledger: FlowLedger;
@@ -59,7 +59,7 @@ export async function handlePush(deps: HandlePushDeps, push: PushDelivery): Prom
     });
     return { kind: 'waiting-for-model', flow };
   }
-  return deps.engine.requestBuild({
+  return deps.engine.acceptBuild({
     model: current.model,
     commit: decision.commit,
     branch: decision.branch,

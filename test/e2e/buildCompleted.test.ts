@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRETS } from '../support/appEnv.js';
-import { responseJson } from '../support/json.js';
+import { records, responseJson } from '../support/json.js';
 import { deliverEvents, uploadModel } from '../support/eventGrid.js';
 import {
   completeBuild,
+  drained,
   eventually,
   newestBuildId,
   ORG,
@@ -61,6 +62,7 @@ beforeAll(async () => {
   const blobEndpoint = stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
   const { events } = await uploadModel(stack.models, blobEndpoint, 'fraud', '2.0.0');
   await deliverEvents(stack.host.url, 'modelUploaded', events);
+  await drained(stack);
   buildId = await newestBuildId(stack);
 });
 afterAll(async () => {
@@ -94,15 +96,19 @@ describe('build.complete service hook', () => {
 
   it('does not believe a forged "succeeded" for a build that is still running', async () => {
     const response = await postHook(notification(buildId, { result: 'succeeded' }));
-    expect(response).toMatchObject({ status: 200, body: { status: 'ignored', reason: 'not-completed' } });
+    expect(response).toMatchObject({ status: 202, body: { status: 'accepted', buildId } });
+    await drained(stack);
     expect(releasesCreated(stack.emulator, 'classic')).toHaveLength(0);
+    const flows = records((await responseJson(await fetch(`${stack.host.url}/api/flows`))).body.flows);
+    expect(flows.map((flow) => flow.status)).toEqual(['build-started']);
+    expect(stack.logs.join('\n')).toContain('"reason":"not-completed"');
   });
 
   it('ignores a build the project does not have', async () => {
-    expect(await postHook(notification(999_999))).toMatchObject({
-      status: 200,
-      body: { reason: 'build-not-found' },
-    });
+    expect(await postHook(notification(999_999))).toMatchObject({ status: 202 });
+    await drained(stack);
+    expect(releasesCreated(stack.emulator, 'classic')).toHaveLength(0);
+    expect((await stack.poisonQueue.getProperties()).approximateMessagesCount).toBe(0);
   });
 
   it('creates one classic release for a succeeded build, with the build as artifact and the values as variables', async () => {
@@ -127,7 +133,8 @@ describe('build.complete service hook', () => {
         postHook(notification(buildId, { notificationId: 100 + index })),
       ),
     );
-    expect(responses.every((response) => response.status === 200)).toBe(true);
+    expect(responses.every((response) => response.status === 202)).toBe(true);
+    await drained(stack);
     expect(releasesCreated(stack.emulator, 'classic')).toHaveLength(1);
   });
 });

@@ -5,6 +5,7 @@ import { blobCreatedEvent, deliverEvents, uploadModel } from '../support/eventGr
 import { githubDelivery, pushPayload, sha } from '../support/github.js';
 import {
   completeBuild,
+  drained,
   eventually,
   newestBuildId,
   releasesCreated,
@@ -37,7 +38,9 @@ async function pushCommit(commit: string, pushedAt: number): Promise<JsonRecord>
     headers: delivery.headers,
     body: delivery.body,
   });
-  return (await responseJson(response)).body;
+  const body = (await responseJson(response)).body;
+  await drained(stack);
+  return body;
 }
 
 async function publish(version: string): Promise<void> {
@@ -47,6 +50,20 @@ async function publish(version: string): Promise<void> {
   ]);
   for (const event of events)
     expect((await deliverEvents(stack.host.url, 'modelUploaded', [event])).status).toBe(200);
+  await drained(stack);
+}
+
+/** Completes a build and waits until its notification was answered and the worker is done with it. */
+async function complete(buildId: number, result: 'succeeded' | 'failed'): Promise<void> {
+  await completeBuild(stack.emulator, buildId, result);
+  await eventually(
+    () =>
+      stack.emulator
+        .deliveries()
+        .find((delivery) => delivery.resourceId === buildId && delivery.status === 202),
+    { what: `the build.complete notification of build ${buildId}` },
+  );
+  await drained(stack);
 }
 
 function lastRun(pipelineId: number): RunBody {
@@ -72,6 +89,7 @@ describe('model upload → build → service hook → release (pipeline mode)', 
       blobEndpoint: blobEndpoint(),
     });
     expect((await deliverEvents(stack.host.url, 'modelUploaded', [fileEvent])).status).toBe(200);
+    await drained(stack);
     expect(runsCreated(stack.emulator, 1)).toHaveLength(0);
 
     await publish('1.4.0');
@@ -86,7 +104,7 @@ describe('model upload → build → service hook → release (pipeline mode)', 
 
   it('releases the build when it succeeds, exactly once, with the build as the deploy pipeline resource', async () => {
     const buildId = await newestBuildId(stack);
-    await completeBuild(stack.emulator, buildId, 'succeeded');
+    await complete(buildId, 'succeeded');
     await eventually(() => releasesCreated(stack.emulator, 'pipeline').length === 1, {
       what: 'one release run',
     });
@@ -122,7 +140,7 @@ describe('model upload → build → service hook → release (pipeline mode)', 
 
   it('builds a later push with the promoted model', async () => {
     const response = await pushCommit(sha('c2'), 1795000100);
-    expect(response).toMatchObject({ status: 'started' });
+    expect(response).toMatchObject({ status: 'accepted' });
     expect(lastRun(1).templateParameters).toMatchObject({
       commit: sha('c2'),
       modelVersion: '1.4.0',
@@ -133,11 +151,11 @@ describe('model upload → build → service hook → release (pipeline mode)', 
   it('does not release a failed build', async () => {
     const before = releasesCreated(stack.emulator, 'pipeline').length;
     const buildId = await newestBuildId(stack);
-    await completeBuild(stack.emulator, buildId, 'failed');
+    await complete(buildId, 'failed');
     await eventually(() =>
       stack.emulator
         .deliveries()
-        .find((delivery) => delivery.resourceId === buildId && delivery.status === 200),
+        .find((delivery) => delivery.resourceId === buildId && delivery.status === 202),
     );
     expect(releasesCreated(stack.emulator, 'pipeline')).toHaveLength(before);
     const flows = await getJson('/api/flows?limit=5');
@@ -153,15 +171,15 @@ describe('model upload → build → service hook → release (pipeline mode)', 
     await pushCommit(sha('c4'), 1795000300);
     const newer = await newestBuildId(stack);
     const before = releasesCreated(stack.emulator, 'pipeline').length;
-    await completeBuild(stack.emulator, newer, 'succeeded');
+    await complete(newer, 'succeeded');
     await eventually(() => releasesCreated(stack.emulator, 'pipeline').length === before + 1, {
       what: 'release of the newer build',
     });
-    await completeBuild(stack.emulator, older, 'succeeded');
+    await complete(older, 'succeeded');
     await eventually(() =>
       stack.emulator
         .deliveries()
-        .find((delivery) => delivery.resourceId === older && delivery.status === 200),
+        .find((delivery) => delivery.resourceId === older && delivery.status === 202),
     );
     expect(releasesCreated(stack.emulator, 'pipeline')).toHaveLength(before + 1);
     expect(lastRun(2).templateParameters.buildId).toBe(String(newer));

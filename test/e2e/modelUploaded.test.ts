@@ -1,12 +1,16 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { blobCreatedEvent, deliverEvents, uploadModel } from '../support/eventGrid.js';
 import { record } from '../support/json.js';
-import { runsCreated, startStack, type Stack } from '../support/stack.js';
+import { drained, runsCreated, startStack, type Stack } from '../support/stack.js';
 
 let stack: Stack;
 let endpoint: string;
 let before: number;
-const newRuns = () => runsCreated(stack.emulator, 1).slice(before);
+/** Runs created since the test began, once the worker has drained the queue. */
+const newRuns = async () => {
+  await drained(stack);
+  return runsCreated(stack.emulator, 1).slice(before);
+};
 
 beforeAll(async () => {
   stack = await startStack();
@@ -76,7 +80,7 @@ describe('Event Grid BlobCreated → model upload, through the local host', () =
   ])('acknowledges %s and starts nothing', async (_name, blobPath, overrides) => {
     const response = await deliverEvents(stack.host.url, 'modelUploaded', [event(blobPath, overrides)]);
     expect(response.status).toBe(200);
-    expect(newRuns()).toHaveLength(0);
+    expect(await newRuns()).toHaveLength(0);
     expect(stack.logs.join('\n')).toContain('skipped');
   });
 
@@ -87,7 +91,7 @@ describe('Event Grid BlobCreated → model upload, through the local host', () =
       blobEndpoint: endpoint,
     });
     expect((await deliverEvents(stack.host.url, 'modelUploaded', [other])).status).toBe(200);
-    expect(newRuns()).toHaveLength(0);
+    expect(await newRuns()).toHaveLength(0);
   });
 
   it('does not build a manifest whose files are missing or of another size', async () => {
@@ -97,7 +101,7 @@ describe('Event Grid BlobCreated → model upload, through the local host', () =
     expect(
       (await deliverEvents(stack.host.url, 'modelUploaded', [event('fraud/8.0.0/model.json')])).status,
     ).toBe(200);
-    expect(newRuns()).toHaveLength(0);
+    expect(await newRuns()).toHaveLength(0);
     expect(stack.logs.join('\n')).toContain('manifest-incomplete');
   });
 
@@ -111,13 +115,13 @@ describe('Event Grid BlobCreated → model upload, through the local host', () =
       Array.from({ length: 10 }, () => deliverEvents(stack.host.url, 'modelUploaded', [manifestEvent])),
     );
     expect(responses.map((response) => response.status)).toEqual(Array.from({ length: 10 }, () => 200));
-    expect(newRuns()).toHaveLength(1);
+    expect(await newRuns()).toHaveLength(1);
   });
 
   it('builds a CopyBlob of a newer version', async () => {
     const { events } = await uploadModel(stack.models, endpoint, 'fraud', '1.1.0');
     const manifestEvent = { ...events.at(-1), data: { ...record(events.at(-1)?.data), api: 'CopyBlob' } };
     expect((await deliverEvents(stack.host.url, 'modelUploaded', [manifestEvent])).status).toBe(200);
-    expect(newRuns()).toHaveLength(1);
+    expect(await newRuns()).toHaveLength(1);
   });
 });

@@ -4,9 +4,11 @@
  * definitions, and a build.complete service-hook subscription created through the real API.
  */
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import { inject } from 'vitest';
+import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
+import { FLOW_POISON_QUEUE, FLOW_QUEUE } from '../../src/app/flowQueue.js';
 import { allFunctions } from '../../src/app/allFunctions.js';
 import { startAdoEmulator, type AdoEmulator } from '../../tools/ado-emulator/server.js';
+import { startAzurite, type RunningAzurite } from '../../tools/azurite.js';
 import { startLocalHost, type LocalHost } from '../../tools/local-host/server.js';
 import { appEnv, TEST_SECRETS, useAppEnv } from './appEnv.js';
 
@@ -14,7 +16,10 @@ export const ORG = 'contoso';
 export const PROJECT = 'ai-app';
 
 export interface Stack {
+  readonly azurite: RunningAzurite;
   readonly emulator: AdoEmulator;
+  readonly queue: QueueClient;
+  readonly poisonQueue: QueueClient;
   readonly host: LocalHost;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly models: ContainerClient;
@@ -22,9 +27,20 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+export interface StackOptions {
+  /** How long a queue message stays hidden while the worker runs (the crash test wants it short). */
+  readonly queueLeaseSeconds?: number;
+}
+
+/**
+ * Each stack has an Azurite of its own: its queue is the app's `flow-work` queue, and two
+ * test files must not take each other's messages.
+ */
 export async function startStack(
   overrides: Readonly<Record<string, string | undefined>> = {},
+  options: StackOptions = {},
 ): Promise<Stack> {
+  const azurite = await startAzurite();
   const emulator = await startAdoEmulator({
     pat: TEST_SECRETS.pat,
     seed: [
@@ -39,11 +55,15 @@ export async function startStack(
       },
     ],
   });
-  const azurite = inject('azurite');
   const env = appEnv({ azurite, orgUrl: emulator.orgUrl(ORG), overrides });
   useAppEnv(env);
   const logs: string[] = [];
-  const host = await startLocalHost({ definitions: allFunctions, log: (line) => logs.push(line) });
+  const host = await startLocalHost({
+    definitions: allFunctions,
+    log: (line) => logs.push(line),
+    ...(options.queueLeaseSeconds === undefined ? {} : { queueLeaseSeconds: options.queueLeaseSeconds }),
+  });
+  const queues = QueueServiceClient.fromConnectionString(azurite.connectionString);
   const models = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
     env.MODELS_CONTAINER ?? 'models',
   );
@@ -54,7 +74,10 @@ export async function startStack(
     env.SERVICE_HOOK_PASSWORD ?? '',
   );
   return {
+    azurite,
     emulator,
+    queue: queues.getQueueClient(FLOW_QUEUE),
+    poisonQueue: queues.getQueueClient(FLOW_POISON_QUEUE),
     host,
     env,
     models,
@@ -62,6 +85,7 @@ export async function startStack(
     close: async () => {
       await host.close();
       await emulator.close();
+      await azurite.stop();
     },
   };
 }
@@ -190,4 +214,15 @@ export async function newestBuildId(stack: { readonly emulator: AdoEmulator }): 
   );
   if (ids.length === 0) throw new Error('The build pipeline has no run');
   return Math.max(...ids);
+}
+
+/** Waits until the worker has nothing left: the work queue is empty (in-flight messages count too). */
+export async function drained(stack: Pick<Stack, 'queue'>, timeoutMs = 20_000): Promise<void> {
+  await eventually(
+    async () => {
+      if (!(await stack.queue.exists())) return true;
+      return (await stack.queue.getProperties()).approximateMessagesCount === 0;
+    },
+    { timeoutMs, what: 'the flow-work queue to drain' },
+  );
 }

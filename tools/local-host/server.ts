@@ -4,15 +4,19 @@
  * `app.*`, at the host's URLs:
  *   HTTP triggers         /api/<route>
  *   Event Grid triggers   POST /runtime/webhooks/eventgrid?functionName=<name>
+ *   Queue triggers        polled from the storage account named by the binding's `connection`
+ *   Queue outputs         written when the function returns successfully
  * It holds no behaviour of its own: parsing, auth and decisions live in the functions.
  * Like `func start`, it does not check function keys.
  */
 import functions from '@azure/functions';
-import type { EventGridEvent, HttpResponseInit } from '@azure/functions';
+import type { EventGridEvent, FunctionOutput, HttpResponseInit } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import type { FunctionDefinition } from '../../src/app/functionDefinition.js';
+import { QueueBindings, readQueueSettings } from './queues.js';
 
 const { HttpRequest, HttpResponse, InvocationContext } = functions;
 
@@ -25,6 +29,12 @@ export interface LocalHostOptions {
   readonly host?: string;
   /** Where function log lines go (default: stdout). */
   readonly log?: (line: string) => void;
+  /** host.json to read queue settings from (default: the repository's). */
+  readonly hostJsonPath?: string;
+  /** How long a received queue message stays hidden while its function runs (default 30 s). */
+  readonly queueLeaseSeconds?: number;
+  /** App settings that name storage connections (default: process.env). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface LocalHost {
@@ -35,6 +45,9 @@ export interface LocalHost {
 
 type HttpDefinition = Extract<FunctionDefinition, { kind: 'http' }>;
 type EventGridDefinition = Extract<FunctionDefinition, { kind: 'eventGrid' }>;
+type QueueDefinition = Extract<FunctionDefinition, { kind: 'storageQueue' }>;
+
+const DEFAULT_HOST_JSON = fileURLToPath(new URL('../../host.json', import.meta.url));
 
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -46,6 +59,34 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       .filter((definition): definition is EventGridDefinition => definition.kind === 'eventGrid')
       .map((definition) => [definition.name.toLowerCase(), definition]),
   );
+
+  const env = options.env ?? process.env;
+  const queueSettings = readQueueSettings(
+    options.hostJsonPath ?? DEFAULT_HOST_JSON,
+    options.queueLeaseSeconds ?? 30,
+  );
+  const bindings = new QueueBindings(queueSettings, (connection) => {
+    const value = env[connection];
+    if (value === undefined || value === '')
+      throw new Error(`The app setting ${connection} (a storage connection string) is not set`);
+    return value;
+  });
+
+  /** Writes the invocation's queue outputs, as the host does after the function returns. */
+  async function writeOutputs(
+    definition: FunctionDefinition,
+    context: InstanceType<typeof InvocationContext>,
+  ): Promise<void> {
+    const outputs: readonly FunctionOutput[] = definition.options.extraOutputs ?? [];
+    for (const output of outputs) {
+      const value = context.extraOutputs.get(output);
+      if (value === undefined || output.type !== 'queue') continue;
+      const queueName = output.queueName;
+      const connection = output.connection;
+      if (typeof queueName !== 'string' || typeof connection !== 'string') continue;
+      await bindings.send(connection, queueName, value);
+    }
+  }
 
   const sockets = new Set<Socket>();
   const server: Server = createServer((request, response) => {
@@ -100,6 +141,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       let result: HttpResponseInit | InstanceType<typeof HttpResponse>;
       try {
         result = await definition.options.handler(httpRequest, context);
+        await writeOutputs(definition, context);
       } catch (error) {
         // The real host answers 500 with no details; the log has them.
         log(
@@ -161,7 +203,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         return;
       }
       try {
-        await definition.options.handler(event, invocationContext(definition.name, log));
+        const context = invocationContext(definition.name, log);
+        await definition.options.handler(event, context);
+        await writeOutputs(definition, context);
       } catch (error) {
         // A failure status makes Event Grid redeliver the event later.
         log(
@@ -174,6 +218,32 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     send(response, 200, undefined);
   }
 
+  const stopPolling = new AbortController();
+  const pollers = options.definitions
+    .filter((definition): definition is QueueDefinition => definition.kind === 'storageQueue')
+    .map((definition) =>
+      bindings.poll(
+        definition.options.connection,
+        definition.options.queueName,
+        async (body, metadata) => {
+          const context = invocationContext(definition.name, log, metadata);
+          try {
+            await definition.options.handler(body, context);
+          } catch (error) {
+            log(
+              `[${definition.name}] failed (dequeue count ${String(metadata.dequeueCount)}): ${error instanceof Error ? error.message : String(error)}`,
+            );
+            throw error;
+          }
+          await writeOutputs(definition, context);
+        },
+        stopPolling.signal,
+        (error) => {
+          log(`[${definition.name}] queue: ${error instanceof Error ? error.message : String(error)}`);
+        },
+      ),
+    );
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
@@ -183,24 +253,30 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   return {
     url: `http://127.0.0.1:${port}`,
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      stopPolling.abort();
+      await new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
         server.close(() => {
           resolve();
         });
-      }),
+      });
+      // Let running queue invocations finish, as the host does on shutdown.
+      await Promise.allSettled(pollers);
+    },
   };
 }
 
 function invocationContext(
   functionName: string,
   log: (line: string) => void,
+  triggerMetadata: Record<string, unknown> = {},
 ): InstanceType<typeof InvocationContext> {
   const invocationId = randomUUID();
   return new InvocationContext({
     invocationId,
     functionName,
+    triggerMetadata,
     logHandler: (level, ...args) => {
       log(
         `[${functionName}] ${level}: ${args.map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg))).join(' ')}`,

@@ -1,0 +1,99 @@
+// The Event Grid subscription that delivers model uploads to the `modelUploaded` function.
+//
+// Deployed to the resource group AFTER the code (azure.yaml hooks.postdeploy ->
+// infra/hooks/postdeploy.sh), because its webhook URL carries the function app's
+// `eventgrid_extension` system key, which the Functions host creates only when it first starts
+// with an Event Grid trigger. The key is read here with listKeys() at deployment time, so it
+// never passes through a shell, a parameter or an output.
+//
+// Everything else (system topic, dead-letter container and the topic's role on it) is created by
+// main.bicep; this file only references them.
+
+targetScope = 'resourceGroup'
+
+param functionAppName string
+param systemTopicName string
+param storageAccountName string
+
+@description('Name of the Event Grid-triggered function (src/functions).')
+param functionName string = 'modelUploaded'
+
+param modelsContainerName string = 'models'
+param deadLetterContainerName string = 'eventgrid-deadletter'
+
+@description('Name of the event subscription on the system topic.')
+param subscriptionName string = 'model-uploaded'
+
+@description('Delivery attempts before an event is dead-lettered (Event Grid backs off exponentially).')
+@minValue(1)
+@maxValue(30)
+param maxDeliveryAttempts int = 30
+
+@description('Minutes an undelivered event is retried before it is dead-lettered.')
+@minValue(1)
+@maxValue(1440)
+param eventTimeToLiveInMinutes int = 1440
+
+resource functionApp 'Microsoft.Web/sites@2024-04-01' existing = {
+  name: functionAppName
+}
+
+resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
+  name: storageAccountName
+}
+
+resource topic 'Microsoft.EventGrid/systemTopics@2025-02-15' existing = {
+  name: systemTopicName
+}
+
+// Microsoft.Web/sites/host has no Bicep type; listKeys on its id is the documented way to read it.
+var eventGridExtensionKey = listKeys('${functionApp.id}/host/default', '2024-04-01').systemKeys.eventgrid_extension
+
+resource subscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = {
+  parent: topic
+  name: subscriptionName
+  properties: {
+    eventDeliverySchema: 'EventGridSchema'
+    destination: {
+      endpointType: 'WebHook'
+      properties: {
+        endpointUrl: 'https://${functionApp.properties.defaultHostName}/runtime/webhooks/eventgrid?functionName=${functionName}&code=${eventGridExtensionKey}'
+        maxEventsPerBatch: 1
+        preferredBatchSizeInKilobytes: 64
+      }
+    }
+    filter: {
+      includedEventTypes: ['Microsoft.Storage.BlobCreated']
+      subjectBeginsWith: '/blobServices/default/containers/${modelsContainerName}/blobs/'
+      // Complete blobs only: PutBlob / PutBlockList (upload), CopyBlob (server-side copy),
+      // FlushWithClose (ADLS Gen2). ADLS also emits a zero-byte CreateFile, which is left out.
+      advancedFilters: [
+        {
+          operatorType: 'StringIn'
+          key: 'data.api'
+          values: ['PutBlob', 'PutBlockList', 'CopyBlob', 'FlushWithClose']
+        }
+      ]
+    }
+    retryPolicy: {
+      maxDeliveryAttempts: maxDeliveryAttempts
+      eventTimeToLiveInMinutes: eventTimeToLiveInMinutes
+    }
+    // Undeliverable events land in the dead-letter container, written with the system topic's
+    // own identity (Storage Blob Data Contributor on that container, see modules/eventgrid-topic.bicep).
+    deadLetterWithResourceIdentity: {
+      identity: {
+        type: 'SystemAssigned'
+      }
+      deadLetterDestination: {
+        endpointType: 'StorageBlob'
+        properties: {
+          resourceId: storage.id
+          blobContainerName: deadLetterContainerName
+        }
+      }
+    }
+  }
+}
+
+output EVENTGRID_SUBSCRIPTION_NAME string = subscription.name

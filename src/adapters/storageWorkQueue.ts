@@ -1,0 +1,53 @@
+import type { QueueServiceClient } from '@azure/storage-queue';
+import type { StorageConnection } from '../config.js';
+import { InfrastructureError } from '../errors.js';
+import type { WorkQueue } from '../ports/workQueue.js';
+
+export async function createQueueServiceClient(connection: StorageConnection): Promise<QueueServiceClient> {
+  const { QueueServiceClient } = await import('@azure/storage-queue');
+  if (connection.kind === 'connectionString')
+    return QueueServiceClient.fromConnectionString(connection.connectionString);
+  const { DefaultAzureCredential } = await import('@azure/identity');
+  const credential = new DefaultAzureCredential(
+    connection.clientId === undefined ? {} : { managedIdentityClientId: connection.clientId },
+  );
+  return new QueueServiceClient(connection.queueEndpoint, credential);
+}
+
+export class StorageWorkQueue implements WorkQueue {
+  constructor(
+    private readonly service: QueueServiceClient,
+    private readonly queueName: string,
+    private readonly poisonQueueName: string,
+  ) {}
+
+  async replayPoison(limit: number): Promise<{ replayed: number; remaining: number }> {
+    const poison = this.service.getQueueClient(this.poisonQueueName);
+    const work = this.service.getQueueClient(this.queueName);
+    try {
+      if (!(await poison.exists())) return { replayed: 0, remaining: 0 };
+      await work.createIfNotExists();
+      let replayed = 0;
+      while (replayed < limit) {
+        const batch = await poison.receiveMessages({
+          numberOfMessages: Math.min(32, limit - replayed),
+          visibilityTimeout: 60,
+        });
+        if (batch.receivedMessageItems.length === 0) break;
+        for (const message of batch.receivedMessageItems) {
+          // Send before delete: a crash in between replays the message twice, never loses it.
+          await work.sendMessage(message.messageText);
+          await poison.deleteMessage(message.messageId, message.popReceipt);
+          replayed++;
+        }
+      }
+      const properties = await poison.getProperties();
+      return { replayed, remaining: properties.approximateMessagesCount ?? 0 };
+    } catch (error) {
+      throw new InfrastructureError('STORAGE_UNAVAILABLE', 'Replaying the poison queue failed', {
+        transient: true,
+        cause: error,
+      });
+    }
+  }
+}

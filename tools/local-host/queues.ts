@@ -1,0 +1,197 @@
+/**
+ * Storage-queue bindings for the local host, behaving like the Functions queue extension:
+ * output bindings write base64 messages when the function returns; triggers poll, hide a
+ * message while it runs, delete it on success, make it visible again after
+ * `visibilityTimeout` on failure, and move it to `<queue>-poison` after `maxDequeueCount`
+ * deliveries. Settings come from host.json (`extensions.queues`), like the real host.
+ */
+import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
+import { readFileSync } from 'node:fs';
+
+export interface QueueSettings {
+  readonly maxPollingIntervalMs: number;
+  readonly visibilityTimeoutSeconds: number;
+  readonly batchSize: number;
+  readonly maxDequeueCount: number;
+  readonly messageEncoding: 'base64' | 'none';
+  /** How long a received message stays hidden while the function runs (the real host renews a 10-minute lease). */
+  readonly leaseSeconds: number;
+}
+
+export function readQueueSettings(hostJsonPath: string, leaseSeconds: number): QueueSettings {
+  const parsed: unknown = JSON.parse(readFileSync(hostJsonPath, 'utf8'));
+  const queues = pick(pick(parsed, 'extensions'), 'queues');
+  const number = (key: string, fallback: number): number => {
+    const value = pick(queues, key);
+    return typeof value === 'number' ? value : fallback;
+  };
+  const timespan = (key: string, fallbackMs: number): number => {
+    const value = pick(queues, key);
+    if (typeof value !== 'string') return fallbackMs;
+    const match = /^(\d+):(\d{2}):(\d{2})(?:\.(\d+))?$/.exec(value);
+    if (match === null) return fallbackMs;
+    const [, hours = '0', minutes = '0', seconds = '0'] = match;
+    return ((Number(hours) * 60 + Number(minutes)) * 60 + Number(seconds)) * 1000;
+  };
+  return {
+    maxPollingIntervalMs: timespan('maxPollingInterval', 60_000),
+    visibilityTimeoutSeconds: timespan('visibilityTimeout', 0) / 1000,
+    batchSize: number('batchSize', 16),
+    maxDequeueCount: number('maxDequeueCount', 5),
+    messageEncoding: pick(queues, 'messageEncoding') === 'none' ? 'none' : 'base64',
+    leaseSeconds,
+  };
+}
+
+function pick(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null && key in value ? Reflect.get(value, key) : undefined;
+}
+
+export class QueueBindings {
+  private readonly clients = new Map<string, QueueClient>();
+  private readonly created = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly settings: QueueSettings,
+    private readonly connectionString: (connection: string) => string,
+  ) {}
+
+  /** Writes output-binding values: one message per array element, encoded as the host does. */
+  async send(connection: string, queueName: string, value: unknown): Promise<void> {
+    const queue = await this.queue(connection, queueName);
+    for (const item of Array.isArray(value) ? value : [value]) {
+      const text = typeof item === 'string' ? item : JSON.stringify(item);
+      await queue.sendMessage(
+        this.settings.messageEncoding === 'base64' ? Buffer.from(text).toString('base64') : text,
+      );
+    }
+  }
+
+  /**
+   * Polls a queue and hands each message to `invoke` until `signal` aborts. Resolves when
+   * the loop has stopped and no invocation is running.
+   */
+  async poll(
+    connection: string,
+    queueName: string,
+    invoke: (body: unknown, metadata: Record<string, unknown>) => Promise<void>,
+    signal: AbortSignal,
+    onError: (error: unknown) => void,
+  ): Promise<void> {
+    const queue = await this.queue(connection, queueName);
+    const poison = await this.queue(connection, `${queueName}-poison`);
+    let idleDelay = 50;
+    while (!signal.aborted) {
+      let received;
+      try {
+        received = await queue.receiveMessages({
+          numberOfMessages: this.settings.batchSize,
+          visibilityTimeout: this.settings.leaseSeconds,
+        });
+      } catch (error) {
+        // Stopping the host closes connections under a pending receive: not an error then.
+        if (isAborted(signal)) break;
+        onError(error);
+        await sleep(1000, signal);
+        continue;
+      }
+      const messages = received.receivedMessageItems;
+      if (messages.length === 0) {
+        await sleep(idleDelay, signal);
+        idleDelay = Math.min(idleDelay * 2, this.settings.maxPollingIntervalMs);
+        continue;
+      }
+      idleDelay = 50;
+      await Promise.all(
+        messages.map(async (message) => {
+          const text =
+            this.settings.messageEncoding === 'base64'
+              ? Buffer.from(message.messageText, 'base64').toString('utf8')
+              : message.messageText;
+          const moveToPoison = async (): Promise<void> => {
+            await poison.sendMessage(message.messageText);
+            await queue.deleteMessage(message.messageId, message.popReceipt);
+          };
+          try {
+            if (message.dequeueCount > this.settings.maxDequeueCount) {
+              await moveToPoison();
+              return;
+            }
+            await invoke(parseBody(text), {
+              id: message.messageId,
+              dequeueCount: message.dequeueCount,
+              insertionTime: message.insertedOn.toISOString(),
+              expirationTime: message.expiresOn.toISOString(),
+              nextVisibleTime: message.nextVisibleOn.toISOString(),
+              popReceipt: message.popReceipt,
+            });
+            await queue.deleteMessage(message.messageId, message.popReceipt);
+          } catch (error) {
+            onError(error);
+            try {
+              if (message.dequeueCount >= this.settings.maxDequeueCount) await moveToPoison();
+              else
+                await queue.updateMessage(
+                  message.messageId,
+                  message.popReceipt,
+                  undefined,
+                  this.settings.visibilityTimeoutSeconds,
+                );
+            } catch (queueError) {
+              // The lease runs out on its own and the message comes back: nothing is lost.
+              onError(queueError);
+            }
+          }
+        }),
+      );
+    }
+  }
+
+  private async queue(connection: string, queueName: string): Promise<QueueClient> {
+    const key = `${connection}/${queueName}`;
+    let client = this.clients.get(key);
+    if (client === undefined) {
+      client = QueueServiceClient.fromConnectionString(this.connectionString(connection)).getQueueClient(
+        queueName,
+      );
+      this.clients.set(key, client);
+    }
+    let creating = this.created.get(key);
+    if (creating === undefined) {
+      creating = client.createIfNotExists();
+      this.created.set(key, creating);
+    }
+    await creating;
+    return client;
+  }
+}
+
+function parseBody(text: string): unknown {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value;
+  } catch {
+    return text;
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Read through a call: TypeScript would otherwise keep the value it narrowed at the loop's head. */
+function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted;
+}
