@@ -20,7 +20,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**', 'tools/**', 'scripts/**'],
+    files: ['test/**', 'tools/**', 'scripts/**', 'bench/**'],
     rules: { 'no-console': 'off' },
   },
   {

@@ -264,6 +264,8 @@ var appSettings = {
   AZURE_DEVOPS_ORG_URL: azureDevOpsOrgUrl
   AZURE_DEVOPS_PROJECT: azureDevOpsProject
   BUILD_PIPELINE_ID: string(buildPipelineId)
+  // Per-request timeout; an unanswered request is reconciled before it is retried.
+  AZURE_DEVOPS_TIMEOUT_SECONDS: '20'
   GITHUB_WEBHOOK_SECRET: keyVaultReference(keyVault.outputs.secretUris.githubWebhookSecret)
   GITHUB_REPOSITORY: githubRepository
   GITHUB_BRANCHES: githubBranches

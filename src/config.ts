@@ -22,6 +22,7 @@ export const SETTINGS = {
   AZURE_DEVOPS_ORG_URL: 'required',
   AZURE_DEVOPS_PROJECT: 'required',
   AZURE_DEVOPS_PAT: 'optional',
+  AZURE_DEVOPS_TIMEOUT_SECONDS: 'optional',
   BUILD_PIPELINE_ID: 'required',
   GITHUB_WEBHOOK_SECRET: 'required',
   GITHUB_WEBHOOK_SECRET_PREVIOUS: 'optional',
@@ -91,6 +92,8 @@ export interface AppConfig {
     readonly project: string;
     readonly auth: AzureDevOpsAuth;
     readonly buildPipelineId: number;
+    /** Per-request timeout: a request unanswered by then counts as an ambiguous failure. */
+    readonly timeoutSeconds: number;
   };
   readonly github: {
     /** Current secret first; the previous one is still accepted while a rotation is under way. */
@@ -309,6 +312,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
       project: required(env, 'AZURE_DEVOPS_PROJECT'),
       auth: pat === undefined ? { kind: 'entra' } : { kind: 'pat', token: pat },
       buildPipelineId: positiveInteger('BUILD_PIPELINE_ID', required(env, 'BUILD_PIPELINE_ID')),
+      timeoutSeconds: positiveInteger(
+        'AZURE_DEVOPS_TIMEOUT_SECONDS',
+        read(env, 'AZURE_DEVOPS_TIMEOUT_SECONDS') ?? '20',
+      ),
     },
     github: {
       webhookSecrets: previousSecret === undefined ? [secret] : [secret, previousSecret],

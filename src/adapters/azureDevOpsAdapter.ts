@@ -1,4 +1,5 @@
 import type { Build } from 'azure-devops-node-api/interfaces/BuildInterfaces.js';
+import { ReleaseExpands, type Release } from 'azure-devops-node-api/interfaces/ReleaseInterfaces.js';
 import type {
   AzureDevOps,
   BuildResult,
@@ -114,12 +115,18 @@ export class AzureDevOpsAdapter implements AzureDevOps {
         undefined,
         100,
         undefined,
-        undefined,
+        ReleaseExpands.Artifacts,
         undefined,
         undefined,
         String(search.buildId),
       );
+      // Trust the filter only as far as it is checked: the release must be made from this build.
+      const fromThisBuild = (release: Release): boolean =>
+        (release.artifacts ?? []).some(
+          (artifact) => artifact.definitionReference?.version?.id === String(search.buildId),
+        );
       return found
+        .filter(fromThisBuild)
         .filter((release): release is typeof release & { id: number } => release.id !== undefined)
         .map((release) => ({ id: release.id, url: webUrlOf(release._links, release.url ?? '') }))
         .sort((a, b) => a.id - b.id);

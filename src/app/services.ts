@@ -53,6 +53,7 @@ export async function buildServices(config: AppConfig): Promise<Services> {
   const connection = new AzureDevOpsConnection({
     orgUrl: config.azureDevOps.orgUrl,
     auth: config.azureDevOps.auth,
+    requestTimeoutMs: config.azureDevOps.timeoutSeconds * 1000,
   });
   const devops = new AzureDevOpsAdapter(connection, config.azureDevOps.project);
   const models = new BlobModelStore(blobs.getContainerClient(config.storage.modelsContainer));

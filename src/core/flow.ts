@@ -83,8 +83,10 @@ export interface FlowRecord {
   /** While set and in the future, one worker (`claimedBy`, a queue message id) owns the pending Azure DevOps call. */
   readonly claimedUntil?: string;
   readonly claimedBy?: string;
-  /** When a request to start this flow's build (or release) was first sent: later attempts reconcile first. */
+  /** When a request to start this flow's build was first sent: later attempts reconcile first. */
   readonly dispatchedAt?: string;
+  /** The same for its release. */
+  readonly releaseDispatchedAt?: string;
   readonly history: readonly FlowTransition[];
   readonly createdAt: string;
   readonly updatedAt: string;

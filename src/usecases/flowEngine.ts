@@ -121,6 +121,7 @@ export class FlowEngine {
     const claim = await this.claim(
       flowId,
       work,
+      'build',
       (flow) => flow.build === undefined && (flow.status === 'build-queued' || flow.status === 'failed'),
     );
     if (claim.kind !== 'claimed')
@@ -205,6 +206,7 @@ export class FlowEngine {
   async claim(
     flowId: string,
     work: WorkItem,
+    phase: 'build' | 'release',
     pending: (flow: FlowRecord) => boolean,
   ): Promise<
     | {
@@ -223,17 +225,19 @@ export class FlowEngine {
         return flow.build !== undefined ? { kind: 'done', flow } : { kind: 'nothing-to-do' };
       if (this.isClaimed(flow) && flow.claimedBy !== work.messageId) return { kind: 'claimed-elsewhere' };
       const now = this.now();
+      // Whether a request of this phase may already have gone out (then reconcile before sending).
+      const dispatchField = phase === 'build' ? 'dispatchedAt' : 'releaseDispatchedAt';
+      const previouslyDispatched = flow[dispatchField] !== undefined;
       const claimed: FlowRecord = {
         ...flow,
         claimedBy: work.messageId,
         claimedUntil: new Date(now.getTime() + this.claimMs).toISOString(),
-        dispatchedAt: flow.dispatchedAt ?? now.toISOString(),
+        [dispatchField]: flow[dispatchField] ?? now.toISOString(),
         attempts: flow.attempts + 1,
         updatedAt: now.toISOString(),
       };
       const saved = await this.deps.ledger.replaceFlow(claimed, current.etag);
-      if (saved !== 'conflict')
-        return { kind: 'claimed', flow: saved, previouslyDispatched: flow.dispatchedAt !== undefined };
+      if (saved !== 'conflict') return { kind: 'claimed', flow: saved, previouslyDispatched };
     }
   }
 

@@ -129,7 +129,7 @@ async function releaseOnce(
   const releasable = (flow: FlowRecord): boolean =>
     flow.release === undefined &&
     (flow.status === 'build-succeeded' || (flow.status === 'failed' && flow.build?.id === build.id));
-  const claim = await deps.engine.claim(flowId, work, releasable);
+  const claim = await deps.engine.claim(flowId, work, 'release', releasable);
   if (claim.kind === 'claimed-elsewhere') return { kind: 'claimed-elsewhere', flowId };
   if (claim.kind !== 'claimed') {
     const current = (await deps.engine.read(flowId)).value;
@@ -158,7 +158,9 @@ async function releaseOnce(
     return { kind: 'recorded', flow: value, reason: parameters.problem };
   }
 
-  const since = new Date(Date.parse(flow.value.dispatchedAt ?? now()) - RECONCILE_LOOKBACK_MS).toISOString();
+  const since = new Date(
+    Date.parse(flow.value.releaseDispatchedAt ?? now()) - RECONCILE_LOOKBACK_MS,
+  ).toISOString();
   const release = deps.release;
   const findExisting = async (): Promise<StartedRelease | undefined> => {
     const found =

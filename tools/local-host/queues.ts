@@ -5,13 +5,15 @@
  * `visibilityTimeout` on failure, and move it to `<queue>-poison` after `maxDequeueCount`
  * deliveries. Settings come from host.json (`extensions.queues`), like the real host.
  */
-import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
+import { QueueServiceClient, type DequeuedMessageItem, type QueueClient } from '@azure/storage-queue';
 import { readFileSync } from 'node:fs';
 
 export interface QueueSettings {
   readonly maxPollingIntervalMs: number;
   readonly visibilityTimeoutSeconds: number;
   readonly batchSize: number;
+  /** A new batch is fetched once no more than this many messages are still running. */
+  readonly newBatchThreshold: number;
   readonly maxDequeueCount: number;
   readonly messageEncoding: 'base64' | 'none';
   /** How long a received message stays hidden while the function runs (the real host renews a 10-minute lease). */
@@ -37,6 +39,7 @@ export function readQueueSettings(hostJsonPath: string, leaseSeconds: number): Q
     maxPollingIntervalMs: timespan('maxPollingInterval', 60_000),
     visibilityTimeoutSeconds: timespan('visibilityTimeout', 0) / 1000,
     batchSize: number('batchSize', 16),
+    newBatchThreshold: number('newBatchThreshold', 8),
     maxDequeueCount: number('maxDequeueCount', 5),
     messageEncoding: pick(queues, 'messageEncoding') === 'none' ? 'none' : 'base64',
     leaseSeconds,
@@ -81,7 +84,10 @@ export class QueueBindings {
     const queue = await this.queue(connection, queueName);
     const poison = await this.queue(connection, `${queueName}-poison`);
     let idleDelay = 50;
+    const running = new Set<Promise<void>>();
     while (!signal.aborted) {
+      // Like the host: fetch more once the messages still running drop to the threshold.
+      while (running.size > this.settings.newBatchThreshold) await Promise.race(running);
       let received;
       try {
         received = await queue.receiveMessages({
@@ -102,48 +108,75 @@ export class QueueBindings {
         continue;
       }
       idleDelay = 50;
-      await Promise.all(
-        messages.map(async (message) => {
-          const text =
-            this.settings.messageEncoding === 'base64'
-              ? Buffer.from(message.messageText, 'base64').toString('utf8')
-              : message.messageText;
-          const moveToPoison = async (): Promise<void> => {
-            await poison.sendMessage(message.messageText);
-            await queue.deleteMessage(message.messageId, message.popReceipt);
-          };
-          try {
-            if (message.dequeueCount > this.settings.maxDequeueCount) {
-              await moveToPoison();
-              return;
-            }
-            await invoke(parseBody(text), {
-              id: message.messageId,
-              dequeueCount: message.dequeueCount,
-              insertionTime: message.insertedOn.toISOString(),
-              expirationTime: message.expiresOn.toISOString(),
-              nextVisibleTime: message.nextVisibleOn.toISOString(),
-              popReceipt: message.popReceipt,
-            });
-            await queue.deleteMessage(message.messageId, message.popReceipt);
-          } catch (error) {
-            onError(error);
-            try {
-              if (message.dequeueCount >= this.settings.maxDequeueCount) await moveToPoison();
-              else
-                await queue.updateMessage(
-                  message.messageId,
-                  message.popReceipt,
-                  undefined,
-                  this.settings.visibilityTimeoutSeconds,
-                );
-            } catch (queueError) {
-              // The lease runs out on its own and the message comes back: nothing is lost.
-              onError(queueError);
-            }
-          }
-        }),
-      );
+      for (const message of messages) {
+        const task = this.deliver(queue, poison, message, invoke, onError);
+        running.add(task);
+        void task.finally(() => running.delete(task));
+      }
+    }
+    await Promise.allSettled(running);
+  }
+
+  /** One delivery of one message: invoke, then delete, retry later, or move to poison. */
+  private async deliver(
+    queue: QueueClient,
+    poison: QueueClient,
+    message: DequeuedMessageItem,
+    invoke: (body: unknown, metadata: Record<string, unknown>) => Promise<void>,
+    onError: (error: unknown) => void,
+  ): Promise<void> {
+    const text =
+      this.settings.messageEncoding === 'base64'
+        ? Buffer.from(message.messageText, 'base64').toString('utf8')
+        : message.messageText;
+    // Keep the message hidden while the function runs, as the host does (at half the lease).
+    let popReceipt = message.popReceipt;
+    const renewal = setInterval(
+      () => {
+        queue
+          .updateMessage(message.messageId, popReceipt, undefined, this.settings.leaseSeconds)
+          .then((updated) => {
+            if (updated.popReceipt !== undefined) popReceipt = updated.popReceipt;
+          })
+          .catch(onError);
+      },
+      (this.settings.leaseSeconds * 1000) / 2,
+    );
+    const moveToPoison = async (): Promise<void> => {
+      await poison.sendMessage(message.messageText);
+      await queue.deleteMessage(message.messageId, popReceipt);
+    };
+    try {
+      if (message.dequeueCount > this.settings.maxDequeueCount) {
+        await moveToPoison();
+        return;
+      }
+      await invoke(parseBody(text), {
+        id: message.messageId,
+        dequeueCount: message.dequeueCount,
+        insertionTime: message.insertedOn.toISOString(),
+        expirationTime: message.expiresOn.toISOString(),
+        nextVisibleTime: message.nextVisibleOn.toISOString(),
+        popReceipt: message.popReceipt,
+      });
+      clearInterval(renewal);
+      await queue.deleteMessage(message.messageId, popReceipt);
+    } catch (error) {
+      clearInterval(renewal);
+      onError(error);
+      try {
+        if (message.dequeueCount >= this.settings.maxDequeueCount) await moveToPoison();
+        else
+          await queue.updateMessage(
+            message.messageId,
+            popReceipt,
+            undefined,
+            this.settings.visibilityTimeoutSeconds,
+          );
+      } catch (queueError) {
+        // The lease runs out on its own and the message comes back: nothing is lost.
+        onError(queueError);
+      }
     }
   }
 

@@ -139,6 +139,10 @@ export function registerReleaseRoutes(router: Router, deps: ApiDeps): void {
         throw Errors.invalidReleaseRequest(`definitionId must be a positive integer: ${definitionRaw}`);
       list = list.filter((r) => r.definitionId === id);
     }
+    // Like Azure DevOps: releases made from a given artifact version (a build id for build artifacts).
+    const artifactVersionId = q.get('artifactVersionId');
+    if (artifactVersionId !== null && artifactVersionId !== '')
+      list = list.filter((r) => r.artifacts.some((artifact) => artifact.versionId === artifactVersionId));
     const ids = parseIdList(q.get('releaseIdFilter'), 'releaseIdFilter');
     if (ids) list = list.filter((r) => ids.includes(r.id));
     const search = q.get('searchText');

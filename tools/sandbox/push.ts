@@ -1,0 +1,209 @@
+/**
+ * `npm run sandbox:push -- --branch main [--commit <sha>] [--message "..."] [--url http://127.0.0.1:7071]
+ *                          [--secret ...] [--repository owner/name] [--file path]...`
+ *
+ * Sends a GitHub `push` delivery as GitHub does: the documented payload, the event and delivery
+ * headers, and an HMAC SHA-256 signature (X-Hub-Signature-256) with the webhook secret.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { signGitHubPayload } from '../../src/core/signature.js';
+import { errorMessage, readJson } from './json.js';
+import { SANDBOX, setting } from './settings.js';
+
+export interface PushOptions {
+  readonly branch: string;
+  /** 40-hex commit SHA (default: a random one). */
+  readonly commit?: string;
+  /** The commit before the push (default: a random one). */
+  readonly before?: string;
+  readonly message?: string;
+  readonly repository?: string;
+  /** Paths the commit modified (default: src/app.py). */
+  readonly files?: readonly string[];
+  readonly pushedAt?: Date;
+}
+
+export interface PushDelivery {
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly deliveryId: string;
+  readonly commit: string;
+}
+
+export interface PushResult extends PushDelivery {
+  readonly url: string;
+  readonly status: number;
+  readonly response: unknown;
+}
+
+const SHA = /^[0-9a-f]{40}$/;
+
+export function randomSha(): string {
+  return randomBytes(20).toString('hex');
+}
+
+/** The push payload GitHub sends (docs.github.com → Webhook events and payloads → push). */
+export function pushPayload(options: PushOptions): Record<string, unknown> & { readonly after: string } {
+  const fullName = options.repository ?? SANDBOX.repository;
+  const [owner = 'contoso', name = 'ai-app'] = fullName.split('/');
+  const branch = options.branch.replace(/^refs\/heads\//, '');
+  const after = (options.commit ?? randomSha()).toLowerCase();
+  const before = (options.before ?? randomSha()).toLowerCase();
+  const pushedAt = options.pushedAt ?? new Date();
+  const timestamp = pushedAt.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const commit = {
+    id: after,
+    tree_id: randomSha(),
+    distinct: true,
+    message: options.message ?? 'Update the scoring endpoint',
+    timestamp,
+    url: `https://github.com/${fullName}/commit/${after}`,
+    author: { name: 'Sandbox User', email: 'sandbox@example.com', username: 'sandbox-user' },
+    committer: { name: 'Sandbox User', email: 'sandbox@example.com', username: 'sandbox-user' },
+    added: [],
+    removed: [],
+    modified: [...(options.files ?? ['src/app.py'])],
+  };
+  return {
+    ref: `refs/heads/${branch}`,
+    before,
+    after,
+    repository: {
+      id: 123456789,
+      node_id: 'R_kgDOSandbox',
+      name,
+      full_name: fullName,
+      private: true,
+      owner: { name: owner, email: null, login: owner, id: 4242, type: 'Organization' },
+      html_url: `https://github.com/${fullName}`,
+      url: `https://github.com/${fullName}`,
+      default_branch: 'main',
+      master_branch: 'main',
+      created_at: 1700000000,
+      updated_at: timestamp,
+      pushed_at: Math.floor(pushedAt.getTime() / 1000),
+    },
+    pusher: { name: 'sandbox-user', email: 'sandbox@example.com' },
+    organization: { login: owner, id: 4242 },
+    sender: { login: 'sandbox-user', id: 1001, type: 'User' },
+    created: false,
+    deleted: false,
+    forced: false,
+    base_ref: null,
+    compare: `https://github.com/${fullName}/compare/${before.slice(0, 12)}...${after.slice(0, 12)}`,
+    commits: [commit],
+    head_commit: commit,
+  };
+}
+
+/** The delivery (body, headers with signature) for a push, signed with `secret`. */
+export function pushDelivery(options: PushOptions, secret: string): PushDelivery {
+  if (options.commit !== undefined && !SHA.test(options.commit.toLowerCase()))
+    throw new Error(`--commit must be a 40-hex commit SHA, got "${options.commit}"`);
+  const payload = pushPayload(options);
+  const body = JSON.stringify(payload);
+  const deliveryId = randomUUID();
+  return {
+    body,
+    deliveryId,
+    commit: payload.after,
+    headers: {
+      'content-type': 'application/json',
+      'user-agent': 'GitHub-Hookshot/sandbox',
+      'x-github-event': 'push',
+      'x-github-delivery': deliveryId,
+      'x-github-hook-id': '512345678',
+      'x-github-hook-installation-target-type': 'repository',
+      'x-github-hook-installation-target-id': '123456789',
+      'x-hub-signature-256': signGitHubPayload(body, secret),
+    },
+  };
+}
+
+/** Signs and POSTs a push to `<hostUrl>/api/github`; resolves with the app's answer. */
+export async function sendPush(hostUrl: string, secret: string, options: PushOptions): Promise<PushResult> {
+  const delivery = pushDelivery(options, secret);
+  const url = `${hostUrl.replace(/\/+$/, '')}/api/github`;
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: delivery.headers,
+    body: delivery.body,
+    signal: AbortSignal.timeout(30_000),
+  });
+  return { ...delivery, url, status: response.status, response: await readJson(response) };
+}
+
+function usage(): string {
+  return [
+    'Usage: npm run sandbox:push -- --branch <name> [options]',
+    '  --branch <name>          branch pushed to (default: main)',
+    '  --commit <sha>           40-hex commit SHA (default: random)',
+    '  --message <text>         head commit message',
+    '  --file <path>            a path the commit modified (repeatable; default src/app.py)',
+    '  --url <url>              the Functions host (default: http://127.0.0.1:$PORT, PORT default 7071)',
+    `  --secret <secret>        webhook secret (default: $GITHUB_WEBHOOK_SECRET or ${SANDBOX.webhookSecret})`,
+    `  --repository <o/name>    repository (default: $GITHUB_REPOSITORY or ${SANDBOX.repository})`,
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      branch: { type: 'string' },
+      commit: { type: 'string' },
+      message: { type: 'string' },
+      file: { type: 'string', multiple: true },
+      url: { type: 'string' },
+      secret: { type: 'string' },
+      repository: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help === true) {
+    console.log(usage());
+    return;
+  }
+  const hostUrl = values.url ?? `http://127.0.0.1:${setting(process.env, 'PORT', '7071')}`;
+  const secret = values.secret ?? setting(process.env, 'GITHUB_WEBHOOK_SECRET', SANDBOX.webhookSecret);
+  const options: PushOptions = {
+    branch: values.branch ?? 'main',
+    repository: values.repository ?? setting(process.env, 'GITHUB_REPOSITORY', SANDBOX.repository),
+    ...(values.commit === undefined ? {} : { commit: values.commit }),
+    ...(values.message === undefined ? {} : { message: values.message }),
+    ...(values.file === undefined ? {} : { files: values.file }),
+  };
+  let result: PushResult;
+  try {
+    result = await sendPush(hostUrl, secret, options);
+  } catch (error) {
+    console.error(
+      `Push to ${hostUrl}/api/github failed: ${errorMessage(error)} (is \`npm run sandbox\` running?)`,
+    );
+    process.exitCode = 1;
+    return;
+  }
+  console.log(
+    `push ${options.repository ?? ''} ${options.branch} ${result.commit} (delivery ${result.deliveryId}) → ${result.status}`,
+  );
+  console.log(
+    result.response === undefined
+      ? '(no body)'
+      : typeof result.response === 'string'
+        ? result.response
+        : JSON.stringify(result.response, null, 2),
+  );
+  if (result.status >= 400) process.exitCode = 1;
+}
+
+const invokedPath = process.argv[1];
+if (invokedPath !== undefined && import.meta.url === pathToFileURL(invokedPath).href) {
+  main().catch((error: unknown) => {
+    console.error(errorMessage(error));
+    console.error(usage());
+    process.exitCode = 1;
+  });
+}

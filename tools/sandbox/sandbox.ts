@@ -1,0 +1,340 @@
+/**
+ * The whole app on one machine, no cloud account: Azurite (blob + queue), the Azure DevOps
+ * emulator seeded with the app's project and pipelines, the local Functions host serving the
+ * app's functions configured against both, a build.complete service hook pointing at the host,
+ * a blob watcher standing in for Event Grid, and (optionally) automatic completion of runs.
+ *
+ * `startSandbox()` is used by `npm run sandbox` (cli.ts), `npm run demo` (demo.ts) and the tests.
+ */
+import { BlobServiceClient } from '@azure/storage-blob';
+import { createServer } from 'node:net';
+import type { FunctionDefinition } from '../../src/app/functionDefinition.js';
+import { resetServices } from '../../src/app/services.js';
+import { loadConfig, SETTINGS } from '../../src/config.js';
+import { startAdoEmulator, type AdoEmulator } from '../ado-emulator/server.js';
+import { freePort, startAzurite, type RunningAzurite } from '../azurite.js';
+import { startLocalHost, type LocalHost } from '../local-host/server.js';
+import { orgUrl, subscribeBuildComplete, type AdoTarget } from './ado.js';
+import { startAutoCompleter, type AutoCompleter } from './autoComplete.js';
+import { startBlobWatcher, type BlobWatcher } from './blobWatcher.js';
+import { errorMessage } from './json.js';
+import {
+  appSettings,
+  port,
+  SANDBOX,
+  SandboxSettingError,
+  sandboxKnobs,
+  type Env,
+  type SandboxKnobs,
+} from './settings.js';
+
+export interface SandboxOptions {
+  /**
+   * Where app settings, ports and sandbox knobs are read from (default: `process.env`).
+   * Pass `{}` for the plain defaults whatever the shell has set.
+   */
+  readonly env?: Env;
+  /** Any free port for everything, instead of the defaults and the *_PORT variables (demo, tests). */
+  readonly freePorts?: boolean;
+  /** Sandbox lines (watcher, auto-completion). Default: stdout. */
+  readonly log?: (line: string) => void;
+  /** Function log lines from the local host. Default: same as `log`. */
+  readonly hostLog?: (line: string) => void;
+  /** How often the blob watcher lists the models container (default 300 ms). */
+  readonly watchIntervalMs?: number;
+}
+
+export interface SandboxUrls {
+  /** The local Functions host, e.g. http://127.0.0.1:7071 */
+  readonly host: string;
+  readonly github: string;
+  readonly flows: string;
+  readonly buildCompleted: string;
+  readonly eventGrid: string;
+  /** The emulator's base URL and the organization URL the app uses. */
+  readonly emulator: string;
+  readonly organization: string;
+  readonly emulatorControl: string;
+  readonly blob: string;
+  readonly queue: string;
+  readonly modelsContainer: string;
+}
+
+export interface SandboxSecrets {
+  readonly webhookSecret: string;
+  readonly pat: string;
+  readonly serviceHookUsername: string;
+  readonly serviceHookPassword: string;
+  readonly storageConnectionString: string;
+}
+
+export interface Sandbox {
+  readonly urls: SandboxUrls;
+  /** The app settings in effect (also applied to `process.env` until `stop()`). */
+  readonly env: Readonly<Record<string, string>>;
+  readonly secrets: SandboxSecrets;
+  readonly ports: {
+    readonly host: number;
+    readonly adoEmulator: number;
+    readonly azuriteBlob: number;
+    readonly azuriteQueue: number;
+    readonly azuriteTable: number;
+  };
+  /** How to reach the emulator as the app does (org, project, PAT). */
+  readonly ado: AdoTarget;
+  readonly knobs: SandboxKnobs;
+  readonly subscriptionId: string;
+  readonly watcher: BlobWatcher;
+  readonly autoCompleter: AutoCompleter | undefined;
+  /** Stops everything (idempotent): watcher, auto-completion, host, emulator, Azurite; restores `process.env`. */
+  stop(): Promise<void>;
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const hostLog = options.hostLog ?? log;
+  const knobs = sandboxKnobs(env);
+  const wanted = {
+    azuriteBlob: options.freePorts === true ? 0 : port(env, 'AZURITE_BLOB_PORT', SANDBOX.ports.azuriteBlob),
+    azuriteQueue:
+      options.freePorts === true ? 0 : port(env, 'AZURITE_QUEUE_PORT', SANDBOX.ports.azuriteQueue),
+    azuriteTable: options.freePorts === true ? 0 : port(env, 'AZURITE_TABLE_PORT', 0),
+    adoEmulator: options.freePorts === true ? 0 : port(env, 'ADO_EMULATOR_PORT', SANDBOX.ports.adoEmulator),
+    host: options.freePorts === true ? 0 : port(env, 'PORT', SANDBOX.ports.host),
+  };
+
+  // Everything started so far, stopped in reverse order on failure or stop().
+  const stops: { readonly what: string; readonly stop: () => Promise<void> }[] = [];
+  let stopping: Promise<void> | undefined;
+  const stopAll = (): Promise<void> => {
+    stopping ??= (async () => {
+      const errors: string[] = [];
+      for (const item of stops.reverse()) {
+        try {
+          await item.stop();
+        } catch (error) {
+          errors.push(`${item.what}: ${errorMessage(error)}`);
+        }
+      }
+      stops.length = 0;
+      if (errors.length > 0) throw new Error(`Stopping the sandbox: ${errors.join('; ')}`);
+    })();
+    return stopping;
+  };
+
+  try {
+    const free = await distinctFreePorts(3);
+    const azuritePorts = {
+      blob: wanted.azuriteBlob === 0 ? (free[0] ?? 0) : wanted.azuriteBlob,
+      queue: wanted.azuriteQueue === 0 ? (free[1] ?? 0) : wanted.azuriteQueue,
+      table: wanted.azuriteTable === 0 ? (free[2] ?? 0) : wanted.azuriteTable,
+    };
+    const fixed: readonly { readonly name: string; readonly value: number }[] = [
+      { name: 'AZURITE_BLOB_PORT', value: wanted.azuriteBlob },
+      { name: 'AZURITE_QUEUE_PORT', value: wanted.azuriteQueue },
+      { name: 'AZURITE_TABLE_PORT', value: wanted.azuriteTable },
+      { name: 'ADO_EMULATOR_PORT', value: wanted.adoEmulator },
+      { name: 'PORT', value: wanted.host },
+    ];
+    await Promise.all(
+      fixed.map(async ({ name, value }) => {
+        if (value !== 0 && !(await isPortFree(value)))
+          throw new SandboxSettingError(
+            name,
+            `is ${value}, a port already in use: stop what uses it, or choose another port with ${name} (0 = any free port)`,
+          );
+      }),
+    );
+
+    const azurite: RunningAzurite = await startAzurite({
+      blobPort: azuritePorts.blob,
+      queuePort: azuritePorts.queue,
+      tablePort: azuritePorts.table,
+      ...(knobs.dataDir === undefined ? {} : { dataDir: knobs.dataDir }),
+    });
+    stops.push({ what: 'Azurite', stop: () => azurite.stop() });
+
+    const emulator: AdoEmulator = await startAdoEmulator({
+      port: wanted.adoEmulator,
+      pat: knobs.pat,
+      seed: [
+        {
+          org: knobs.org,
+          project: knobs.project,
+          pipelines: [
+            { id: knobs.buildPipelineId, name: SANDBOX.buildPipeline.name },
+            { id: knobs.releasePipelineId, name: SANDBOX.releasePipeline.name },
+          ],
+          releaseDefinitions: [{ id: knobs.releaseDefinitionId, name: SANDBOX.releaseDefinition.name }],
+        },
+      ],
+    });
+    stops.push({ what: 'Azure DevOps emulator', stop: () => emulator.close() });
+    const ado: AdoTarget = { baseUrl: emulator.url, org: knobs.org, project: knobs.project, pat: knobs.pat };
+
+    const settings = appSettings(env, {
+      orgUrl: orgUrl(ado),
+      connectionString: azurite.connectionString,
+      knobs,
+    });
+    // Fail here, with the setting's name, rather than at the first event.
+    const config = loadConfig(settings);
+
+    const blobs = BlobServiceClient.fromConnectionString(azurite.connectionString);
+    const models = blobs.getContainerClient(config.storage.modelsContainer);
+    await models.createIfNotExists();
+    await blobs.getContainerClient(config.storage.ledgerContainer).createIfNotExists();
+
+    // The app reads process.env lazily (loadConfig on first use): set it before the first invocation.
+    const restoreEnv = applyEnv(settings);
+    stops.push({
+      what: 'settings',
+      stop: () => {
+        restoreEnv();
+        return Promise.resolve();
+      },
+    });
+
+    const host: LocalHost = await startLocalHost({
+      definitions: await loadFunctions(),
+      port: wanted.host,
+      log: hostLog,
+    });
+    stops.push({ what: 'local host', stop: () => host.close() });
+
+    const urls: SandboxUrls = {
+      host: host.url,
+      github: `${host.url}/api/github`,
+      flows: `${host.url}/api/flows`,
+      buildCompleted: `${host.url}/api/devops/build-completed`,
+      eventGrid: `${host.url}/runtime/webhooks/eventgrid?functionName=modelUploaded`,
+      emulator: emulator.url,
+      organization: orgUrl(ado),
+      emulatorControl: `${emulator.url}/_emulator`,
+      blob: azurite.blobEndpoint,
+      queue: azurite.queueEndpoint,
+      modelsContainer: models.url,
+    };
+
+    const subscriptionId = await subscribeBuildComplete(ado, {
+      url: urls.buildCompleted,
+      username: config.serviceHook.username,
+      password: config.serviceHook.password,
+      definitionName: SANDBOX.buildPipeline.name,
+    });
+
+    const watcher = await startBlobWatcher({
+      container: models,
+      topic: config.model.storageResourceId,
+      endpoint: urls.eventGrid,
+      intervalMs: options.watchIntervalMs ?? 300,
+      log,
+    });
+    stops.push({ what: 'blob watcher', stop: () => watcher.stop() });
+
+    let autoCompleter: AutoCompleter | undefined;
+    if (knobs.buildSeconds !== undefined) {
+      autoCompleter = startAutoCompleter({
+        target: ado,
+        pipelineIds: [knobs.buildPipelineId, knobs.releasePipelineId],
+        seconds: knobs.buildSeconds,
+        result: knobs.buildResult,
+        log,
+      });
+      const started = autoCompleter;
+      stops.push({ what: 'auto-completion', stop: () => started.stop() });
+    }
+
+    return {
+      urls,
+      env: settings,
+      secrets: {
+        webhookSecret: config.github.webhookSecrets[0] ?? '',
+        pat: knobs.pat,
+        serviceHookUsername: config.serviceHook.username,
+        serviceHookPassword: config.serviceHook.password,
+        storageConnectionString: azurite.connectionString,
+      },
+      ports: {
+        host: host.port,
+        adoEmulator: emulator.port,
+        azuriteBlob: azuritePorts.blob,
+        azuriteQueue: azuritePorts.queue,
+        azuriteTable: azuritePorts.table,
+      },
+      ado,
+      knobs,
+      subscriptionId,
+      watcher,
+      autoCompleter,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll().catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * The app's functions. Outside the Functions host, @azure/functions says so once per function
+ * ("test mode", "skipping call to register"): expected here, so those notices are not shown.
+ */
+async function loadFunctions(): Promise<readonly FunctionDefinition[]> {
+  const warn = console.warn.bind(console);
+  console.warn = (...args: unknown[]) => {
+    const [first] = args;
+    if (typeof first === 'string' && TEST_MODE_NOTICE.test(first)) return;
+    warn(...args);
+  };
+  try {
+    return (await import('../../src/app/allFunctions.js')).allFunctions;
+  } finally {
+    console.warn = warn;
+  }
+}
+
+const TEST_MODE_NOTICE =
+  /^WARNING: (Failed to detect the Azure Functions runtime|Skipping call to register function)/;
+
+/** Makes `settings` the app's settings in process.env (other app settings removed); returns the undo. */
+function applyEnv(settings: Readonly<Record<string, string>>): () => void {
+  const names = new Set([...Object.keys(SETTINGS), ...Object.keys(settings)]);
+  const previous = new Map<string, string | undefined>();
+  for (const name of names) {
+    previous.set(name, process.env[name]);
+    const value = settings[name];
+    if (value === undefined) Reflect.deleteProperty(process.env, name);
+    else process.env[name] = value;
+  }
+  resetServices();
+  return () => {
+    for (const [name, value] of previous) {
+      if (value === undefined) Reflect.deleteProperty(process.env, name);
+      else process.env[name] = value;
+    }
+    resetServices();
+  };
+}
+
+/** `count` different free ports (asked one at a time, the system could hand out one twice). */
+async function distinctFreePorts(count: number): Promise<readonly number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
+}
+
+/** Whether nothing listens on 127.0.0.1:`port` (by trying to listen there). */
+export function isPortFree(portNumber: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => {
+      resolve(false);
+    });
+    server.listen({ port: portNumber, host: '127.0.0.1', exclusive: true }, () => {
+      server.close(() => {
+        resolve(true);
+      });
+    });
+  });
+}
