@@ -1,4 +1,5 @@
 import type { Build } from 'azure-devops-node-api/interfaces/BuildInterfaces.js';
+import type { Run, RunPipelineParameters } from 'azure-devops-node-api/interfaces/PipelinesInterfaces.js';
 import { ReleaseExpands, type Release } from 'azure-devops-node-api/interfaces/ReleaseInterfaces.js';
 import type {
   AzureDevOps,
@@ -39,31 +40,18 @@ export class AzureDevOpsAdapter implements AzureDevOps {
   ) {}
 
   async runBuildPipeline(request: BuildRunRequest): Promise<StartedRun> {
-    const operation = `run build pipeline ${request.pipelineId}`;
-    const self =
-      request.commit === undefined
-        ? { refName: `refs/heads/${request.branch}` }
-        : { refName: `refs/heads/${request.branch}`, version: request.commit };
-    try {
-      const pipelines = await (await this.connection.api()).getPipelinesApi();
-      const run = await orNull(
-        pipelines.runPipeline(
-          { templateParameters: { ...request.parameters }, resources: { repositories: { self } } },
-          this.project,
-          request.pipelineId,
-        ),
-      );
-      if (run === null) throw notFound(operation);
-      const id = run.id;
-      if (id === undefined)
-        throw new InfrastructureError('ADO_REJECTED', `${operation}: no run id in the answer`, {
-          transient: false,
-        });
-      const commit = run.resources?.repositories?.self?.version;
-      return { id, url: webUrlOf(run._links, run.url ?? ''), ...(commit === undefined ? {} : { commit }) };
-    } catch (error) {
-      throw toAzureDevOpsError(error, operation, true);
-    }
+    const refName = `refs/heads/${request.branch}`;
+    const self = request.commit === undefined ? { refName } : { refName, version: request.commit };
+    const run = await this.runPipeline(`run build pipeline ${request.pipelineId}`, request.pipelineId, {
+      templateParameters: { ...request.parameters },
+      resources: { repositories: { self } },
+    });
+    const commit = run.resources?.repositories?.self?.version;
+    return {
+      id: run.id,
+      url: webUrlOf(run._links, run.url ?? ''),
+      ...(commit === undefined ? {} : { commit }),
+    };
   }
 
   async findRuns(search: RunSearch): Promise<readonly StartedRun[]> {
@@ -150,26 +138,31 @@ export class AzureDevOpsAdapter implements AzureDevOps {
   }
 
   async runReleasePipeline(request: ReleaseRunRequest): Promise<StartedRelease> {
-    const operation = `run release pipeline ${request.pipelineId}`;
+    const run = await this.runPipeline(`run release pipeline ${request.pipelineId}`, request.pipelineId, {
+      templateParameters: { ...request.parameters },
+      // The deploy pipeline consumes this build's artifacts through its pipeline resource.
+      resources: { pipelines: { [request.buildResourceAlias]: { runId: request.buildId } } },
+    });
+    return { id: run.id, url: webUrlOf(run._links, run.url ?? '') };
+  }
+
+  /** Runs a pipeline; every failure comes out typed, and a POST is marked as possibly carried out. */
+  private async runPipeline(
+    operation: string,
+    pipelineId: number,
+    parameters: RunPipelineParameters,
+  ): Promise<Run & { readonly id: number }> {
     try {
       const pipelines = await (await this.connection.api()).getPipelinesApi();
-      const run = await orNull(
-        pipelines.runPipeline(
-          {
-            templateParameters: { ...request.parameters },
-            resources: { pipelines: { [request.buildResourceAlias]: { runId: request.buildId } } },
-          },
-          this.project,
-          request.pipelineId,
-        ),
-      );
+      const run = await orNull(pipelines.runPipeline(parameters, this.project, pipelineId));
       if (run === null) throw notFound(operation);
-      if (run.id === undefined) {
+      const id = run.id;
+      if (id === undefined) {
         throw new InfrastructureError('ADO_REJECTED', `${operation}: no run id in the answer`, {
           transient: false,
         });
       }
-      return { id: run.id, url: webUrlOf(run._links, run.url ?? '') };
+      return { ...run, id };
     } catch (error) {
       throw toAzureDevOpsError(error, operation, true);
     }

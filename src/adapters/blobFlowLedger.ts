@@ -29,11 +29,8 @@ export class BlobFlowLedger implements FlowLedger {
     private readonly options: { readonly maxCasAttempts?: number } = {},
   ) {}
 
-  async getFlow(flowId: string): Promise<Versioned<FlowRecord> | undefined> {
-    const found = await this.readJson(flowBlob(flowId));
-    if (found === undefined) return undefined;
-    if (!isFlowRecord(found.value)) throw corrupt(flowBlob(flowId));
-    return { value: found.value, etag: found.etag };
+  getFlow(flowId: string): Promise<Versioned<FlowRecord> | undefined> {
+    return this.readRecord(flowBlob(flowId), isFlowRecord);
   }
 
   async createFlow(flow: FlowRecord): Promise<Versioned<FlowRecord> | 'exists'> {
@@ -94,10 +91,7 @@ export class BlobFlowLedger implements FlowLedger {
   }
 
   async getBranchHead(branch: string): Promise<BranchHead | undefined> {
-    const found = await this.readJson(branchBlob(branch));
-    if (found === undefined) return undefined;
-    if (!isBranchHead(found.value)) throw corrupt(branchBlob(branch));
-    return found.value;
+    return (await this.readRecord(branchBlob(branch), isBranchHead))?.value;
   }
 
   updateBranchHead(
@@ -108,10 +102,7 @@ export class BlobFlowLedger implements FlowLedger {
   }
 
   async getCurrentModel(modelName: string): Promise<CurrentModel | undefined> {
-    const found = await this.readJson(modelBlob(modelName));
-    if (found === undefined) return undefined;
-    if (!isCurrentModel(found.value)) throw corrupt(modelBlob(modelName));
-    return found.value;
+    return (await this.readRecord(modelBlob(modelName), isCurrentModel))?.value;
   }
 
   updateCurrentModel(
@@ -122,16 +113,24 @@ export class BlobFlowLedger implements FlowLedger {
   }
 
   async getLastRelease(): Promise<LastRelease | undefined> {
-    const found = await this.readJson(LAST_RELEASE_BLOB);
-    if (found === undefined) return undefined;
-    if (!isLastRelease(found.value)) throw corrupt(LAST_RELEASE_BLOB);
-    return found.value;
+    return (await this.readRecord(LAST_RELEASE_BLOB, isLastRelease))?.value;
   }
 
   updateLastRelease(
     decide: (current: LastRelease | undefined) => LastRelease | undefined,
   ): Promise<LastRelease | undefined> {
     return this.compareAndSwap(LAST_RELEASE_BLOB, isLastRelease, decide);
+  }
+
+  /** Reads a record and checks its shape; a blob that is not one is corruption, not absence. */
+  private async readRecord<T>(
+    name: string,
+    guard: (value: unknown) => value is T,
+  ): Promise<Versioned<T> | undefined> {
+    const found = await this.readJson(name);
+    if (found === undefined) return undefined;
+    if (!guard(found.value)) throw corrupt(name);
+    return { value: found.value, etag: found.etag };
   }
 
   /** Read, decide, write-if-unchanged; on a lost race read again. Answers the value now stored. */
@@ -142,9 +141,8 @@ export class BlobFlowLedger implements FlowLedger {
   ): Promise<T | undefined> {
     const attempts = this.options.maxCasAttempts ?? 50;
     for (let attempt = 0; attempt < attempts; attempt++) {
-      const found = await this.readJson(name);
-      if (found !== undefined && !guard(found.value)) throw corrupt(name);
-      const current = found !== undefined && guard(found.value) ? found.value : undefined;
+      const found = await this.readRecord(name, guard);
+      const current = found?.value;
       const next = decide(current);
       if (next === undefined) return current;
       const written =

@@ -1,18 +1,6 @@
 import type { QueueServiceClient } from '@azure/storage-queue';
-import type { StorageConnection } from '../config.js';
 import { InfrastructureError } from '../errors.js';
 import type { WorkQueue } from '../ports/workQueue.js';
-
-export async function createQueueServiceClient(connection: StorageConnection): Promise<QueueServiceClient> {
-  const { QueueServiceClient } = await import('@azure/storage-queue');
-  if (connection.kind === 'connectionString')
-    return QueueServiceClient.fromConnectionString(connection.connectionString);
-  const { DefaultAzureCredential } = await import('@azure/identity');
-  const credential = new DefaultAzureCredential(
-    connection.clientId === undefined ? {} : { managedIdentityClientId: connection.clientId },
-  );
-  return new QueueServiceClient(connection.queueEndpoint, credential);
-}
 
 export class StorageWorkQueue implements WorkQueue {
   constructor(

@@ -34,12 +34,12 @@ export function resetServices(): void {
 export async function buildServices(config: AppConfig): Promise<Services> {
   // Adapters (and the Azure SDKs behind them) load on first use, not at cold start.
   const [
-    { createBlobServiceClient },
+    { createBlobServiceClient, createQueueServiceClient },
     { BlobFlowLedger },
     { BlobModelStore },
     { AzureDevOpsConnection },
     { AzureDevOpsAdapter },
-    { createQueueServiceClient, StorageWorkQueue },
+    { StorageWorkQueue },
   ] = await Promise.all([
     import('../adapters/storageClients.js'),
     import('../adapters/blobFlowLedger.js'),

@@ -13,7 +13,7 @@ import { describeError, InfrastructureError } from '../errors.js';
 import type { AzureDevOps, StartedRun } from '../ports/azureDevOps.js';
 import type { FlowLedger, Versioned } from '../ports/flowLedger.js';
 import type { Logger } from '../ports/logger.js';
-import { withRetries, type RetryOptions } from './resilience.js';
+import { createOnce, type RetryOptions } from './resilience.js';
 
 export interface BuildIntent {
   readonly model: ModelRef;
@@ -152,32 +152,20 @@ export class FlowEngine {
     };
 
     let run: StartedRun;
-    let adopted = false;
+    let adopted: boolean;
     try {
-      // An earlier attempt may have sent the request and died before hearing back: look first.
-      const earlier = claim.previouslyDispatched
-        ? await withRetries(findExisting, this.deps.retry)
-        : undefined;
-      if (earlier !== undefined) {
-        run = earlier;
-        adopted = true;
-      } else {
-        run = await withRetries(async ({ afterAmbiguousFailure }) => {
-          if (afterAmbiguousFailure) {
-            const existing = await findExisting();
-            if (existing !== undefined) {
-              adopted = true;
-              return existing;
-            }
-          }
-          return this.deps.devops.runBuildPipeline({
+      ({ value: run, adopted } = await createOnce({
+        previouslyDispatched: claim.previouslyDispatched,
+        findExisting,
+        create: () =>
+          this.deps.devops.runBuildPipeline({
             pipelineId: this.deps.buildPipelineId,
             branch: flow.value.branch,
             ...(flow.value.commit === undefined ? {} : { commit: flow.value.commit }),
             parameters,
-          });
-        }, this.deps.retry);
-      }
+          }),
+        retry: this.deps.retry,
+      }));
     } catch (error) {
       await this.recordFailure(flow, work, error);
       throw error;

@@ -13,7 +13,7 @@ import type { AzureDevOps, BuildSnapshot, StartedRelease } from '../ports/azureD
 import type { FlowLedger, Versioned } from '../ports/flowLedger.js';
 import type { Logger } from '../ports/logger.js';
 import type { FlowEngine, WorkItem } from './flowEngine.js';
-import { withRetries, type RetryOptions } from './resilience.js';
+import { createOnce, withRetries, type RetryOptions } from './resilience.js';
 
 export type BuildCompletedOutcome =
   | { readonly kind: 'ignored'; readonly reason: string; readonly detail: string }
@@ -178,22 +178,13 @@ async function releaseOnce(
     return found[0];
   };
   let started: StartedRelease;
-  let adopted = false;
+  let adopted: boolean;
   try {
-    const earlier = claim.previouslyDispatched ? await withRetries(findExisting, deps.retry) : undefined;
-    if (earlier !== undefined) {
-      started = earlier;
-      adopted = true;
-    } else {
-      started = await withRetries(async ({ afterAmbiguousFailure }) => {
-        if (afterAmbiguousFailure) {
-          const existing = await findExisting();
-          if (existing !== undefined) {
-            adopted = true;
-            return existing;
-          }
-        }
-        return release.mode === 'pipeline'
+    ({ value: started, adopted } = await createOnce({
+      previouslyDispatched: claim.previouslyDispatched,
+      findExisting,
+      create: () =>
+        release.mode === 'pipeline'
           ? deps.devops.runReleasePipeline({
               pipelineId: release.pipelineId,
               buildResourceAlias: release.buildResourceAlias,
@@ -206,9 +197,9 @@ async function releaseOnce(
               buildId: build.id,
               buildNumber: build.buildNumber,
               parameters: parameters.parameters,
-            });
-      }, deps.retry);
-    }
+            }),
+      retry: deps.retry,
+    }));
   } catch (error) {
     await deps.engine.recordFailure(flow, work, error);
     throw error;

@@ -63,3 +63,33 @@ function tooLongToWait(error: InfrastructureError, settings: Required<RetryOptio
   const retryAfter = error.details.retryAfterSeconds;
   return retryAfter !== undefined && retryAfter * 1000 > settings.maxRetryAfterMs;
 }
+
+/**
+ * Creates something that Azure DevOps cannot create idempotently (a run, a release) at most
+ * once: when an earlier attempt may have sent the request (`previouslyDispatched`), or this
+ * attempt's request failed ambiguously, look for what it may have created and adopt it.
+ */
+export async function createOnce<T>(options: {
+  readonly previouslyDispatched: boolean;
+  readonly findExisting: () => Promise<T | undefined>;
+  readonly create: () => Promise<T>;
+  readonly retry?: RetryOptions | undefined;
+}): Promise<{ readonly value: T; readonly adopted: boolean }> {
+  const { findExisting, create, retry } = options;
+  if (options.previouslyDispatched) {
+    const earlier = await withRetries(findExisting, retry);
+    if (earlier !== undefined) return { value: earlier, adopted: true };
+  }
+  let adopted = false;
+  const value = await withRetries(async ({ afterAmbiguousFailure }) => {
+    if (afterAmbiguousFailure) {
+      const existing = await findExisting();
+      if (existing !== undefined) {
+        adopted = true;
+        return existing;
+      }
+    }
+    return create();
+  }, retry);
+  return { value, adopted };
+}
