@@ -11,13 +11,13 @@ import { buildCompleted } from '../../src/functions/buildCompleted.js';
 import { flowWorker } from '../../src/functions/flowWorker.js';
 import { githubPush } from '../../src/functions/githubPush.js';
 import { modelUploaded } from '../../src/functions/modelUploaded.js';
-import { startAdoEmulator, type AdoEmulator } from '../../tools/ado-emulator/server.js';
+import type { AdoEmulator } from '../../tools/ado-emulator/server.js';
 import { appEnv, TEST_SECRETS, useAppEnv } from '../support/appEnv.js';
 import { uploadModel } from '../support/eventGrid.js';
 import { githubDelivery, pushPayload, sha } from '../support/github.js';
 import { record } from '../support/json.js';
 import { freshContainer } from '../support/storage.js';
-import { ORG, PROJECT, runsCreated } from '../support/stack.js';
+import { ORG, runsCreated, startTestEmulator } from '../support/stack.js';
 
 const { HttpRequest, InvocationContext } = functions;
 
@@ -39,19 +39,7 @@ function queued(invocation: InstanceType<typeof InvocationContext>) {
 }
 
 beforeAll(async () => {
-  emulator = await startAdoEmulator({
-    pat: TEST_SECRETS.pat,
-    seed: [
-      {
-        org: ORG,
-        project: PROJECT,
-        pipelines: [
-          { id: 1, name: 'ai-app-build' },
-          { id: 2, name: 'ai-app-deploy' },
-        ],
-      },
-    ],
-  });
+  emulator = await startTestEmulator();
   useAppEnv(appEnv({ azurite: inject('azurite'), orgUrl: emulator.orgUrl(ORG) }));
 });
 afterAll(async () => {

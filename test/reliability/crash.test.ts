@@ -7,14 +7,14 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FLOW_QUEUE } from '../../src/app/flowQueue.js';
-import { startAdoEmulator, type AdoEmulator } from '../../tools/ado-emulator/server.js';
+import type { AdoEmulator } from '../../tools/ado-emulator/server.js';
 import { startAzurite, type RunningAzurite } from '../../tools/azurite.js';
 import { appEnv, TEST_SECRETS } from '../support/appEnv.js';
 import { startChildHost, type ChildHost } from '../support/childHost.js';
 import { deliverEvents, uploadModel } from '../support/eventGrid.js';
 import { githubDelivery, pushPayload, sha } from '../support/github.js';
 import { at, records, responseJson } from '../support/json.js';
-import { drained, eventually, ORG, PROJECT, runsCreated } from '../support/stack.js';
+import { drained, eventually, ORG, PROJECT, runsCreated, startTestEmulator } from '../support/stack.js';
 
 let azurite: RunningAzurite;
 let emulator: AdoEmulator;
@@ -23,19 +23,7 @@ const hosts: ChildHost[] = [];
 
 beforeAll(async () => {
   azurite = await startAzurite();
-  emulator = await startAdoEmulator({
-    pat: TEST_SECRETS.pat,
-    seed: [
-      {
-        org: ORG,
-        project: PROJECT,
-        pipelines: [
-          { id: 1, name: 'ai-app-build' },
-          { id: 2, name: 'ai-app-deploy' },
-        ],
-      },
-    ],
-  });
+  emulator = await startTestEmulator();
   env = {
     ...appEnv({ azurite, orgUrl: emulator.orgUrl(ORG) }),
     // The killed worker must still be waiting for its answer when it dies.

@@ -41,20 +41,7 @@ export async function startStack(
   options: StackOptions = {},
 ): Promise<Stack> {
   const azurite = await startAzurite();
-  const emulator = await startAdoEmulator({
-    pat: TEST_SECRETS.pat,
-    seed: [
-      {
-        org: ORG,
-        project: PROJECT,
-        pipelines: [
-          { id: 1, name: 'ai-app-build' },
-          { id: 2, name: 'ai-app-deploy' },
-        ],
-        releaseDefinitions: [{ id: 3, name: 'ai-app-release' }],
-      },
-    ],
-  });
+  const emulator = await startTestEmulator();
   const env = appEnv({ azurite, orgUrl: emulator.orgUrl(ORG), overrides });
   useAppEnv(env);
   const logs: string[] = [];
@@ -88,6 +75,24 @@ export async function startStack(
       await azurite.stop();
     },
   };
+}
+
+/** The Azure DevOps emulator with the test project: build pipeline 1, deploy pipeline 2, classic definition 3. */
+export function startTestEmulator(): Promise<AdoEmulator> {
+  return startAdoEmulator({
+    pat: TEST_SECRETS.pat,
+    seed: [
+      {
+        org: ORG,
+        project: PROJECT,
+        pipelines: [
+          { id: 1, name: 'ai-app-build' },
+          { id: 2, name: 'ai-app-deploy' },
+        ],
+        releaseDefinitions: [{ id: 3, name: 'ai-app-release' }],
+      },
+    ],
+  });
 }
 
 /** The subscription an operator creates in Project settings → Service hooks, through the REST API. */

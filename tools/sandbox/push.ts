@@ -5,10 +5,9 @@
  * Sends a GitHub `push` delivery as GitHub does: the documented payload, the event and delivery
  * headers, and an HMAC SHA-256 signature (X-Hub-Signature-256) with the webhook secret.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { signGitHubPayload } from '../../src/core/signature.js';
+import { githubDelivery, pushPayload as githubPushPayload, randomSha } from '../github/webhooks.js';
 import { errorMessage, readJson } from './json.js';
 import { SANDBOX, setting } from './settings.js';
 
@@ -40,62 +39,21 @@ export interface PushResult extends PushDelivery {
 
 const SHA = /^[0-9a-f]{40}$/;
 
-export function randomSha(): string {
-  return randomBytes(20).toString('hex');
-}
+export { randomSha };
 
 /** The push payload GitHub sends (docs.github.com → Webhook events and payloads → push). */
 export function pushPayload(options: PushOptions): Record<string, unknown> & { readonly after: string } {
-  const fullName = options.repository ?? SANDBOX.repository;
-  const [owner = 'contoso', name = 'ai-app'] = fullName.split('/');
-  const branch = options.branch.replace(/^refs\/heads\//, '');
   const after = (options.commit ?? randomSha()).toLowerCase();
-  const before = (options.before ?? randomSha()).toLowerCase();
-  const pushedAt = options.pushedAt ?? new Date();
-  const timestamp = pushedAt.toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const commit = {
-    id: after,
-    tree_id: randomSha(),
-    distinct: true,
-    message: options.message ?? 'Update the scoring endpoint',
-    timestamp,
-    url: `https://github.com/${fullName}/commit/${after}`,
-    author: { name: 'Sandbox User', email: 'sandbox@example.com', username: 'sandbox-user' },
-    committer: { name: 'Sandbox User', email: 'sandbox@example.com', username: 'sandbox-user' },
-    added: [],
-    removed: [],
-    modified: [...(options.files ?? ['src/app.py'])],
-  };
-  return {
-    ref: `refs/heads/${branch}`,
-    before,
+  const payload = githubPushPayload({
+    repository: options.repository ?? SANDBOX.repository,
+    ref: `refs/heads/${options.branch.replace(/^refs\/heads\//, '')}`,
     after,
-    repository: {
-      id: 123456789,
-      node_id: 'R_kgDOSandbox',
-      name,
-      full_name: fullName,
-      private: true,
-      owner: { name: owner, email: null, login: owner, id: 4242, type: 'Organization' },
-      html_url: `https://github.com/${fullName}`,
-      url: `https://github.com/${fullName}`,
-      default_branch: 'main',
-      master_branch: 'main',
-      created_at: 1700000000,
-      updated_at: timestamp,
-      pushed_at: Math.floor(pushedAt.getTime() / 1000),
-    },
-    pusher: { name: 'sandbox-user', email: 'sandbox@example.com' },
-    organization: { login: owner, id: 4242 },
-    sender: { login: 'sandbox-user', id: 1001, type: 'User' },
-    created: false,
-    deleted: false,
-    forced: false,
-    base_ref: null,
-    compare: `https://github.com/${fullName}/compare/${before.slice(0, 12)}...${after.slice(0, 12)}`,
-    commits: [commit],
-    head_commit: commit,
-  };
+    before: (options.before ?? randomSha()).toLowerCase(),
+    ...(options.message === undefined ? {} : { message: options.message }),
+    files: { modified: options.files ?? ['src/app.py'] },
+    pushedAt: Math.floor((options.pushedAt ?? new Date()).getTime() / 1000),
+  });
+  return { ...payload, after };
 }
 
 /** The delivery (body, headers with signature) for a push, signed with `secret`. */
@@ -103,23 +61,7 @@ export function pushDelivery(options: PushOptions, secret: string): PushDelivery
   if (options.commit !== undefined && !SHA.test(options.commit.toLowerCase()))
     throw new Error(`--commit must be a 40-hex commit SHA, got "${options.commit}"`);
   const payload = pushPayload(options);
-  const body = JSON.stringify(payload);
-  const deliveryId = randomUUID();
-  return {
-    body,
-    deliveryId,
-    commit: payload.after,
-    headers: {
-      'content-type': 'application/json',
-      'user-agent': 'GitHub-Hookshot/sandbox',
-      'x-github-event': 'push',
-      'x-github-delivery': deliveryId,
-      'x-github-hook-id': '512345678',
-      'x-github-hook-installation-target-type': 'repository',
-      'x-github-hook-installation-target-id': '123456789',
-      'x-hub-signature-256': signGitHubPayload(body, secret),
-    },
-  };
+  return { ...githubDelivery(payload, secret), commit: payload.after };
 }
 
 /** Signs and POSTs a push to `<hostUrl>/api/github`; resolves with the app's answer. */
