@@ -55,6 +55,8 @@ export interface ReleaseSettings {
   readonly buildPipelineId: number;
   readonly branches: readonly string[];
   readonly releaseOnPartialSuccess: boolean;
+  /** The deploy pipeline (release mode `pipeline`): its runs are builds too, and finish releases. */
+  readonly releasePipelineId?: number;
 }
 
 export type BuildCompletedDecision =
@@ -65,7 +67,9 @@ export type BuildCompletedDecision =
     }
   | { readonly kind: 'record'; readonly status: 'build-failed' | 'build-canceled'; readonly reason: string }
   | { readonly kind: 'record'; readonly status: 'build-succeeded'; readonly reason: 'not-a-release-branch' }
-  | { readonly kind: 'release' };
+  | { readonly kind: 'release' }
+  /** A run of the deploy pipeline finished: the release it carries is done. */
+  | { readonly kind: 'release-completed'; readonly succeeded: boolean; readonly result: string };
 
 export function decideBuildCompleted(
   build: CompletedBuildFacts,
@@ -74,6 +78,12 @@ export function decideBuildCompleted(
   const project = settings.project.toLowerCase();
   if (build.projectName.toLowerCase() !== project && build.projectId.toLowerCase() !== project) {
     return { kind: 'ignore', reason: 'other-project', detail: `project ${build.projectName}` };
+  }
+  if (build.definitionId === settings.releasePipelineId && build.definitionId !== settings.buildPipelineId) {
+    if (build.status !== 'completed')
+      return { kind: 'ignore', reason: 'not-completed', detail: `status ${build.status}` };
+    const succeeded = build.result === 'succeeded' || build.result === 'partiallySucceeded';
+    return { kind: 'release-completed', succeeded, result: build.result };
   }
   if (build.definitionId !== settings.buildPipelineId) {
     return { kind: 'ignore', reason: 'other-pipeline', detail: `pipeline ${build.definitionId}` };

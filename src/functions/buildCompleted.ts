@@ -8,6 +8,7 @@ import { parseBuildCompletedNotification } from '../core/buildCompleted.js';
 import { basicAuthMatches } from '../http/basicAuth.js';
 import { readBody } from '../http/body.js';
 import { contextLogger } from '../http/contextLogger.js';
+import { parseJsonLimited } from '../http/jsonLimited.js';
 import { json, problem } from '../http/responses.js';
 
 /** A build.complete notification is a few kilobytes; anything near this is not one. */
@@ -47,13 +48,9 @@ export async function buildCompletedHandler(
       'A build.complete notification is never this large.',
       correlationId,
     );
-  let payload: unknown;
-  try {
-    payload = JSON.parse(body.bytes.toString('utf8'));
-  } catch {
-    return problem(400, 'PAYLOAD_INVALID', 'The body is not valid JSON.', correlationId);
-  }
-  const notification = parseBuildCompletedNotification(payload);
+  const payload = parseJsonLimited(body.bytes.toString('utf8'));
+  if (!payload.ok) return problem(400, 'PAYLOAD_INVALID', `The body is ${payload.problem}.`, correlationId);
+  const notification = parseBuildCompletedNotification(payload.value);
   if (notification === undefined)
     return problem(400, 'PAYLOAD_INVALID', 'The body is not a service hook notification.', correlationId);
 

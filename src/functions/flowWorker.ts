@@ -47,6 +47,7 @@ export async function flowWorkerHandler(queueItem: unknown, context: InvocationC
         buildPipelineId: config.azureDevOps.buildPipelineId,
         branches: config.github.branches,
         releaseOnPartialSuccess: config.release.onPartialSuccess,
+        ...(config.release.mode === 'pipeline' ? { releasePipelineId: config.release.pipelineId } : {}),
       },
       release: config.release,
     },

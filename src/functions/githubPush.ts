@@ -9,6 +9,7 @@ import { verifyGitHubSignature } from '../core/signature.js';
 import { isInfrastructureError } from '../errors.js';
 import { mediaTypeOf, readBody } from '../http/body.js';
 import { contextLogger } from '../http/contextLogger.js';
+import { parseJsonLimited } from '../http/jsonLimited.js';
 import { json, problem } from '../http/responses.js';
 import { handlePush } from '../usecases/handlePush.js';
 
@@ -79,13 +80,10 @@ export async function githubPushHandler(
       correlationId,
     );
   }
-  let payload: unknown;
-  try {
-    payload = JSON.parse(payloadText.text);
-  } catch {
-    return problem(400, 'PAYLOAD_INVALID', 'The payload is not valid JSON.', correlationId);
-  }
-  const parsed = parsePushEvent(payload);
+  const payload = parseJsonLimited(payloadText.text);
+  if (!payload.ok)
+    return problem(400, 'PAYLOAD_INVALID', `The payload is ${payload.problem}.`, correlationId);
+  const parsed = parsePushEvent(payload.value);
   if (!parsed.ok)
     return problem(400, 'PAYLOAD_INVALID', `Not a push event: ${parsed.problem}.`, correlationId);
 

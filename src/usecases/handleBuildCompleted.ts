@@ -64,6 +64,7 @@ export async function processBuildCompleted(
     });
     return { kind: 'ignored', reason: decision.reason, detail: decision.detail };
   }
+  if (decision.kind === 'release-completed') return recordReleaseCompleted(deps, build, decision, work);
   const now = (): string => (deps.now ?? (() => new Date()))().toISOString();
   const delivery = work.delivery;
   let flow = await flowOfBuild(deps, build, now());
@@ -218,6 +219,44 @@ async function releaseOnce(
     mode: release.mode,
   });
   return { kind: adopted ? 'adopted' : 'released', flow: value };
+}
+
+/** A deploy-pipeline run finished: its flow is `released`, or `failed` (replayable) if the deployment failed. */
+async function recordReleaseCompleted(
+  deps: HandleBuildCompletedDeps,
+  run: BuildSnapshot,
+  completion: { readonly succeeded: boolean; readonly result: string },
+  work: WorkItem,
+): Promise<BuildCompletedOutcome> {
+  const flowId = run.templateParameters.flowId ?? '';
+  const flow = /^[0-9a-f]{20}$/.test(flowId) ? await deps.ledger.getFlow(flowId) : undefined;
+  if (flow?.value.release?.id !== run.id) {
+    return {
+      kind: 'ignored',
+      reason: 'unknown-release',
+      detail: `deploy run ${run.id} is not a release this app started`,
+    };
+  }
+  // A deployment re-run after a failure (same run id) may still succeed.
+  const open = (status: FlowRecord['status']): boolean => status === 'releasing' || status === 'failed';
+  if (!open(flow.value.status))
+    return { kind: 'recorded', flow: flow.value, reason: 'release completion already recorded' };
+  const at = (deps.now ?? (() => new Date()))().toISOString();
+  const value = await deps.engine.update(flow, (current) => {
+    if (!open(current.status)) return current;
+    if (completion.succeeded)
+      return transition(current, 'released', work.delivery, at, { reason: `release ${completion.result}` });
+    return transition(current, 'failed', work.delivery, at, {
+      reason: `deployment ${completion.result}`,
+      lastError: {
+        code: 'DEPLOYMENT_FAILED',
+        message: `deploy run ${run.id} ended ${completion.result}`,
+        at,
+      },
+    });
+  });
+  deps.logger.info('Release completed', { flowId, runId: run.id, result: completion.result });
+  return { kind: 'recorded', flow: value, reason: `release ${completion.result}` };
 }
 
 /** The flow a build belongs to: by its `flowId` parameter, or a flow of its own for a build started by hand. */

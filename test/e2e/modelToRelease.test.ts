@@ -124,11 +124,18 @@ describe('model upload → build → service hook → release (pipeline mode)', 
     expect(delivered.status).toBe(202);
   });
 
+  it('marks the flow released when its deploy run succeeds', async () => {
+    const deployRunId = Number(at((await getJson('/api/flows/current')).body, 'release', 'id'));
+    await complete(deployRunId, 'succeeded');
+    const current = await getJson('/api/flows/current');
+    expect(current.body).toMatchObject({ status: 'released', release: { id: deployRunId } });
+  });
+
   it('answers GET /api/flows/current with the released flow, and the flow with its whole chain', async () => {
     const current = await getJson('/api/flows/current');
     expect(current.status).toBe(200);
     expect(current.body).toMatchObject({
-      status: 'releasing',
+      status: 'released',
       model: { name: 'fraud', version: '1.4.0' },
       commit: sha('c1'),
       build: { result: 'succeeded' },

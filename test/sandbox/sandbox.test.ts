@@ -107,7 +107,8 @@ describe('startSandbox', () => {
     });
     expect(response.status).toBe(200);
     const subscriptions = arrayAt(await readJson(response), 'value') ?? [];
-    expect(subscriptions).toHaveLength(1);
+    // One for the build pipeline (start releases), one for the deploy pipeline (finish them).
+    expect(subscriptions).toHaveLength(2);
     const [subscription] = subscriptions;
     expect(stringAt(subscription, 'id')).toBe(sandbox.subscriptionId);
     expect(stringAt(subscription, 'eventType')).toBe('build.complete');

@@ -55,11 +55,16 @@ export async function startStack(
     env.MODELS_CONTAINER ?? 'models',
   );
   await models.createIfNotExists();
-  await subscribeBuildComplete(
-    emulator,
-    `${host.url}/api/devops/build-completed`,
-    env.SERVICE_HOOK_PASSWORD ?? '',
-  );
+  // One subscription per pipeline, as docs/deploy.md sets them up: builds start releases,
+  // deploy runs finish them.
+  for (const definitionName of ['ai-app-build', 'ai-app-deploy']) {
+    await subscribeBuildComplete(
+      emulator,
+      `${host.url}/api/devops/build-completed`,
+      env.SERVICE_HOOK_PASSWORD ?? '',
+      definitionName,
+    );
+  }
   return {
     azurite,
     emulator,
@@ -100,6 +105,7 @@ export async function subscribeBuildComplete(
   emulator: AdoEmulator,
   url: string,
   password: string,
+  definitionName = 'ai-app-build',
 ): Promise<void> {
   const response = await fetch(`${emulator.orgUrl(ORG)}/_apis/hooks/subscriptions?api-version=7.1`, {
     method: 'POST',
@@ -113,7 +119,7 @@ export async function subscribeBuildComplete(
       resourceVersion: '1.0',
       consumerId: 'webHooks',
       consumerActionId: 'httpRequest',
-      publisherInputs: { projectId: PROJECT, definitionName: 'ai-app-build' },
+      publisherInputs: { projectId: PROJECT, definitionName },
       consumerInputs: { url, basicAuthUsername: 'azure-devops', basicAuthPassword: password },
     }),
   });

@@ -190,9 +190,14 @@ async function story(sandbox: Sandbox, step: Step, timeoutMs: number): Promise<P
         throw new Error(
           `Release run ${releaseId} deploys build ${String(run.pipelineResources.build)}, not ${buildId}`,
         );
+      // The deployment finishes; its build.complete marks the flow released.
+      await completeAndNotify(releaseId, 'succeeded');
+      const released = await flowWhere(`flow ${flowId} to be released`, (candidate) => {
+        return candidate.flowId === flowId && candidate.status === 'released';
+      });
       return {
-        flow,
-        line: `release run #${releaseId} of pipeline ${knobs.releasePipelineId} deploys build #${buildId} (model ${run.templateParameters.modelVersion ?? '?'}) — flow ${flow.status}`,
+        flow: released,
+        line: `release run #${releaseId} of pipeline ${knobs.releasePipelineId} deploys build #${buildId} (model ${run.templateParameters.modelVersion ?? '?'}) and succeeds — flow ${released.status}`,
       };
     }
     const release = await waitFor(() => getClassicRelease(ado, releaseId), {

@@ -223,6 +223,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       password: config.serviceHook.password,
       definitionName: SANDBOX.buildPipeline.name,
     });
+    // Deploy runs are builds too: their completion marks flows released.
+    await subscribeBuildComplete(ado, {
+      url: urls.buildCompleted,
+      username: config.serviceHook.username,
+      password: config.serviceHook.password,
+      definitionName: SANDBOX.releasePipeline.name,
+    });
 
     const watcher = await startBlobWatcher({
       container: models,
