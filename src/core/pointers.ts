@@ -1,4 +1,5 @@
 import { isModelRef, type DeliveryRef, type ModelRef } from './flow.js';
+import { compareModelVersions } from './modelUpload.js';
 
 /** The newest pushed commit of a release branch, by push order. */
 export interface BranchHead {
@@ -28,6 +29,23 @@ export function nextBranchHead(
   const order =
     compareInstants(candidate.pushedAt, current.pushedAt) ||
     compareInstants(candidate.receivedAt, current.receivedAt);
+  return order > 0 ? candidate : undefined;
+}
+
+/**
+ * Moves the current model only forward (semver order, else upload time). The same version
+ * again — a redelivery, a re-uploaded manifest — keeps the first promotion.
+ */
+export function nextCurrentModel(
+  current: CurrentModel | undefined,
+  candidate: CurrentModel,
+): CurrentModel | undefined {
+  if (current === undefined) return candidate;
+  if (current.model.version === candidate.model.version) return undefined;
+  const order = compareModelVersions(
+    { version: candidate.model.version, uploadedAt: candidate.uploadedAt },
+    { version: current.model.version, uploadedAt: current.uploadedAt },
+  );
   return order > 0 ? candidate : undefined;
 }
 

@@ -2,7 +2,6 @@ import picomatch from 'picomatch';
 import { transition, type DeliveryRef, type FlowRecord, type ModelRef } from '../core/flow.js';
 import { flowIdOf } from '../core/flowId.js';
 import {
-  compareModelVersions,
   decideModelUpload,
   MANIFEST_FILE,
   parseManifest,
@@ -10,7 +9,7 @@ import {
   type ModelUploadSettings,
   type ModelUploadSkipReason,
 } from '../core/modelUpload.js';
-import type { BranchHead, CurrentModel } from '../core/pointers.js';
+import { nextCurrentModel, type BranchHead, type CurrentModel } from '../core/pointers.js';
 import type { FlowLedger } from '../ports/flowLedger.js';
 import type { Logger } from '../ports/logger.js';
 import type { ModelStore } from '../ports/modelStore.js';
@@ -82,7 +81,7 @@ export async function handleModelUpload(
   const uploadedAt = event.eventTime === '' ? now : event.eventTime;
   const candidate: CurrentModel = { model: model.ref, uploadedAt, promotedAt: now, delivery };
   const current = await deps.ledger.updateCurrentModel(model.ref.name, (stored) =>
-    promoteIfNewer(stored, candidate),
+    nextCurrentModel(stored, candidate),
   );
   const buildBranch = releaseBranch(deps.branches);
   const head = await deps.ledger.getBranchHead(buildBranch);
@@ -113,18 +112,6 @@ export async function handleModelUpload(
   });
   const waitingBuilt = await buildWaitingFlows(deps, model.ref, delivery, now);
   return { kind: 'build', build, waitingBuilt };
-}
-
-function promoteIfNewer(stored: CurrentModel | undefined, candidate: CurrentModel): CurrentModel | undefined {
-  if (stored === undefined) return candidate;
-  // The same version again (a redelivery, a re-uploaded manifest) keeps the first promotion.
-  if (stored.model.version === candidate.model.version) return undefined;
-  return compareModelVersions(
-    { version: candidate.model.version, uploadedAt: candidate.uploadedAt },
-    { version: stored.model.version, uploadedAt: stored.uploadedAt },
-  ) > 0
-    ? candidate
-    : undefined;
 }
 
 type ReadModelResult =

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { BlobFlowLedger } from '../../src/adapters/blobFlowLedger.js';
 import { transition, type FlowRecord } from '../../src/core/flow.js';
-import { nextBranchHead, type BranchHead } from '../../src/core/pointers.js';
+import { nextBranchHead, nextCurrentModel, type BranchHead } from '../../src/core/pointers.js';
+import type { AzureDevOps } from '../../src/ports/azureDevOps.js';
+import { FlowEngine } from '../../src/usecases/flowEngine.js';
 import { freshContainer } from '../support/storage.js';
 
 function flow(flowId: string, createdAt: string): FlowRecord {
@@ -101,3 +103,62 @@ describe('BlobFlowLedger against Azurite', () => {
     expect(await ledger.listWaitingFlows()).toEqual([]);
   });
 });
+
+describe('races on the ledger', () => {
+  it('promotes the newest of 25 model versions uploaded at once, whatever the order of the writes', async () => {
+    const ledger = new BlobFlowLedger(await freshContainer('ledger'));
+    const versions = Array.from({ length: 25 }, (_, n) => `1.${n}.0`);
+    await Promise.all(
+      [...versions].reverse().map((version) =>
+        ledger.updateCurrentModel('fraud', (current) => {
+          const candidate = {
+            model: { name: 'fraud', version, uri: `https://x/${version}`, sha256: 'a'.repeat(64) },
+            uploadedAt: '2026-11-28T10:00:00.000Z',
+            promotedAt: '2026-11-28T10:00:00.000Z',
+            delivery: { source: 'eventgrid', id: version },
+          } as const;
+          return nextCurrentModel(current, candidate);
+        }),
+      ),
+    );
+    expect((await ledger.getCurrentModel('fraud'))?.model.version).toBe('1.24.0');
+  });
+
+  it('accepts a push and a model upload of the same (model, commit) at the same instant as one flow', async () => {
+    const ledger = new BlobFlowLedger(await freshContainer('ledger'));
+    const engine = new FlowEngine({
+      ledger,
+      devops: unreachableDevOps,
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      buildPipelineId: 1,
+    });
+    const model = { name: 'fraud', version: '2.0.0', uri: 'https://x/model.json', sha256: 'b'.repeat(64) };
+    const commit = 'd'.repeat(40);
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, (_, n) =>
+        engine.acceptBuild({
+          model,
+          commit,
+          branch: 'main',
+          trigger: n % 2 === 0 ? 'push' : 'model',
+          delivery:
+            n % 2 === 0 ? { source: 'github', id: `push-${n}` } : { source: 'eventgrid', id: `event-${n}` },
+        }),
+      ),
+    );
+    expect(new Set(outcomes.map((outcome) => outcome.flow.flowId)).size).toBe(1);
+    expect(outcomes.filter((outcome) => outcome.enqueue)).toHaveLength(1);
+    const flow = (await ledger.getFlow(outcomes[0]?.flow.flowId ?? ''))?.value;
+    expect(flow?.triggers).toHaveLength(20);
+  });
+});
+
+/** The accepting side never calls Azure DevOps: any call fails the test. */
+const unreachableDevOps: AzureDevOps = {
+  runBuildPipeline: () => Promise.reject(new Error('unexpected Azure DevOps call')),
+  findRuns: () => Promise.reject(new Error('unexpected Azure DevOps call')),
+  findClassicReleases: () => Promise.reject(new Error('unexpected Azure DevOps call')),
+  getBuild: () => Promise.reject(new Error('unexpected Azure DevOps call')),
+  runReleasePipeline: () => Promise.reject(new Error('unexpected Azure DevOps call')),
+  createClassicRelease: () => Promise.reject(new Error('unexpected Azure DevOps call')),
+};
