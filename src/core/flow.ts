@@ -119,11 +119,6 @@ export function withTrigger(flow: FlowRecord, trigger: FlowTrigger): FlowRecord 
   return known ? flow : { ...flow, triggers: [...flow.triggers, trigger] };
 }
 
-/** States in which the flow's build exists or is final: nothing more to start. */
-export function hasBuild(flow: FlowRecord): boolean {
-  return flow.build !== undefined;
-}
-
 const FLOW_STATUSES: ReadonlySet<string> = new Set<FlowStatus>([
   'waiting-for-model',
   'build-queued',

@@ -170,7 +170,7 @@ async function readModel(
 }
 
 /** The branch a new model is built on: the first release branch named without a glob (`main` if all are globs). */
-export function releaseBranch(branches: readonly string[]): string {
+function releaseBranch(branches: readonly string[]): string {
   return branches.find((branch) => !picomatch.scan(branch).isGlob) ?? 'main';
 }
 
