@@ -1,5 +1,5 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { isFlowRecord, type FlowRecord } from '../core/flow.js';
+import { isFlowRecord, type DeliveryRef, type FlowRecord } from '../core/flow.js';
 import {
   isBranchHead,
   isCurrentModel,
@@ -16,6 +16,7 @@ import type { FlowLedger, FlowPage, Versioned } from '../ports/flowLedger.js';
  *   flows/<flowId>.json                 one record per flow
  *   index/<inverted ms>-<flowId>        empty blobs; listing them gives the newest flows first
  *   waiting/<flowId>                    flows waiting for the first model
+ *   deliveries/<source>/<id>.json       the flow each delivery became (replays do nothing new)
  *   pointers/branches/<branch>.json     newest pushed commit per branch
  *   pointers/models/<modelName>.json    current (promoted) model version
  *   pointers/last-release.json          newest build sent to release (the ordering guard)
@@ -28,6 +29,15 @@ export class BlobFlowLedger implements FlowLedger {
     private readonly container: ContainerClient,
     private readonly options: { readonly maxCasAttempts?: number } = {},
   ) {}
+
+  async getDelivery(source: DeliveryRef['source'], deliveryId: string): Promise<string | undefined> {
+    return (await this.readRecord(deliveryBlob(source, deliveryId), isDeliveryRecord))?.value.flowId;
+  }
+
+  async recordDelivery(source: DeliveryRef['source'], deliveryId: string, flowId: string): Promise<void> {
+    // Create-if-absent: a concurrent copy of the same delivery records the same flow anyway.
+    await this.createJson(deliveryBlob(source, deliveryId), { flowId, at: new Date().toISOString() });
+  }
 
   getFlow(flowId: string): Promise<Versioned<FlowRecord> | undefined> {
     return this.readRecord(flowBlob(flowId), isFlowRecord);
@@ -271,6 +281,14 @@ function indexBlob(flow: FlowRecord): string {
 }
 
 const LAST_RELEASE_BLOB = 'pointers/last-release.json';
+
+function deliveryBlob(source: string, deliveryId: string): string {
+  return `deliveries/${source}/${encodeURIComponent(deliveryId)}.json`;
+}
+
+function isDeliveryRecord(value: unknown): value is { readonly flowId: string } {
+  return typeof value === 'object' && value !== null && 'flowId' in value && typeof value.flowId === 'string';
+}
 
 function flowBlob(flowId: string): string {
   return `flows/${flowId}.json`;

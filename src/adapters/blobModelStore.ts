@@ -1,7 +1,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { createHash } from 'node:crypto';
 import { InfrastructureError } from '../errors.js';
-import type { ModelStore } from '../ports/modelStore.js';
+import type { ModelBlob, ModelStore } from '../ports/modelStore.js';
 
 export class BlobModelStore implements ModelStore {
   constructor(private readonly container: ContainerClient) {}
@@ -9,7 +9,7 @@ export class BlobModelStore implements ModelStore {
   async readSmallBlob(
     blobPath: string,
     maxBytes: number,
-  ): Promise<{ bytes: Buffer; sha256: string; url: string } | 'too-large' | undefined> {
+  ): Promise<(ModelBlob & { bytes: Buffer }) | 'too-large' | undefined> {
     const blob = this.container.getBlobClient(blobPath);
     return this.call(`read ${blobPath}`, async () => {
       const properties = await blob.getProperties();
@@ -24,7 +24,13 @@ export class BlobModelStore implements ModelStore {
         chunks.push(buffer);
       }
       const bytes = Buffer.concat(chunks);
-      return { bytes, sha256: createHash('sha256').update(bytes).digest('hex'), url: blob.url };
+      return {
+        bytes,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        url: withoutQuery(blob.url),
+        size: bytes.length,
+        lastModified: isoOf(properties.lastModified),
+      };
     });
   }
 
@@ -35,20 +41,30 @@ export class BlobModelStore implements ModelStore {
     });
   }
 
-  digestOf(blobPath: string): Promise<{ sha256: string; url: string; size: number } | undefined> {
+  digestOf(blobPath: string): Promise<ModelBlob | undefined> {
     const blob = this.container.getBlobClient(blobPath);
     return this.call(`hash ${blobPath}`, async () => {
       const properties = await blob.getProperties();
       const size = properties.contentLength ?? 0;
       const declared = properties.metadata?.sha256;
       if (declared !== undefined && /^[0-9a-fA-F]{64}$/.test(declared)) {
-        return { sha256: declared.toLowerCase(), url: blob.url, size };
+        return {
+          sha256: declared.toLowerCase(),
+          url: withoutQuery(blob.url),
+          size,
+          lastModified: isoOf(properties.lastModified),
+        };
       }
       // Pin the version we hash: a concurrent overwrite fails the read instead of mixing two uploads.
       const response = await blob.download(0, undefined, { conditions: { ifMatch: properties.etag ?? '*' } });
       const hash = createHash('sha256');
       for await (const chunk of response.readableStreamBody ?? []) hash.update(chunk);
-      return { sha256: hash.digest('hex'), url: blob.url, size };
+      return {
+        sha256: hash.digest('hex'),
+        url: withoutQuery(blob.url),
+        size,
+        lastModified: isoOf(properties.lastModified),
+      };
     });
   }
 
@@ -66,4 +82,16 @@ export class BlobModelStore implements ModelStore {
       });
     }
   }
+}
+
+/** A client built from a SAS connection string puts the token in every URL: keep it out of parameters and records. */
+function withoutQuery(url: string): string {
+  const parsed = new URL(url);
+  parsed.search = '';
+  parsed.hash = '';
+  return parsed.href;
+}
+
+function isoOf(date: Date | undefined): string {
+  return (date ?? new Date()).toISOString();
 }

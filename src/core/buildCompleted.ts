@@ -22,15 +22,21 @@ export function parseBuildCompletedNotification(payload: unknown): BuildComplete
   const buildId =
     (resource === undefined ? undefined : numberAt(resource, 'id')) ??
     buildIdFromUrl(resource === undefined ? undefined : stringAt(resource, 'url'));
+  const rawNotificationId =
+    typeof notificationId === 'number' || typeof notificationId === 'string'
+      ? String(notificationId)
+      : (stringAt(payload, 'id') ?? '');
   return {
     eventType: stringAt(payload, 'eventType') ?? '',
-    subscriptionId: stringAt(payload, 'subscriptionId') ?? '',
-    notificationId:
-      typeof notificationId === 'number' || typeof notificationId === 'string'
-        ? String(notificationId)
-        : (stringAt(payload, 'id') ?? ''),
+    // Both become the delivery's identity: anything but a GUID or a number is dropped, not stored.
+    subscriptionId: boundedId(stringAt(payload, 'subscriptionId') ?? ''),
+    notificationId: boundedId(rawNotificationId),
     buildId: buildId !== undefined && Number.isSafeInteger(buildId) && buildId > 0 ? buildId : undefined,
   };
+}
+
+function boundedId(value: string): string {
+  return /^[A-Za-z0-9-]{1,64}$/.test(value) ? value : '';
 }
 
 function buildIdFromUrl(url: string | undefined): number | undefined {

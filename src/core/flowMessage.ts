@@ -12,12 +12,20 @@ export type FlowMessage =
 
 const SOURCES = new Set(['github', 'eventgrid', 'servicehook', 'operator', 'system']);
 
+/** The longest delivery id any entry point accepts: every accepted delivery fits in a message. */
+export const MAX_DELIVERY_ID_LENGTH = 200;
+
 export function parseFlowMessage(value: unknown): FlowMessage | undefined {
   if (!isObject(value) || value.v !== 1) return undefined;
   const deliveryObject = objectAt(value, 'delivery');
   const source = deliveryObject === undefined ? undefined : stringAt(deliveryObject, 'source');
   const id = deliveryObject === undefined ? undefined : stringAt(deliveryObject, 'id');
-  if (source === undefined || id === undefined || !isDeliverySource(source) || id.length > 200)
+  if (
+    source === undefined ||
+    id === undefined ||
+    !isDeliverySource(source) ||
+    id.length > MAX_DELIVERY_ID_LENGTH
+  )
     return undefined;
   const delivery: DeliveryRef = { source, id };
   if (value.kind === 'build') {

@@ -1,5 +1,6 @@
 import semver from 'semver';
 import { isObject, numberAt, stringAt } from './guards.js';
+import { MAX_DELIVERY_ID_LENGTH } from './flowMessage.js';
 import { isSafeModelName, isSafeModelVersion } from './validation.js';
 
 /** What a `Microsoft.Storage.BlobCreated` event (Event Grid schema) says, read defensively. */
@@ -35,7 +36,8 @@ export type ModelUploadSkipReason =
   | 'unsafe-name'
   | 'other-model'
   | 'not-a-manifest'
-  | 'empty-blob';
+  | 'empty-blob'
+  | 'invalid-event-id';
 
 export type ModelUploadDecision =
   | { readonly kind: 'skip'; readonly reason: ModelUploadSkipReason; readonly detail: string }
@@ -83,6 +85,10 @@ export function decideModelUpload(
   event: BlobCreatedEvent,
   settings: ModelUploadSettings,
 ): ModelUploadDecision {
+  // The id becomes the delivery's identity in the ledger and the queue: bounded like every other.
+  if (event.id === '' || event.id.length > MAX_DELIVERY_ID_LENGTH) {
+    return skip('invalid-event-id', 'event id is empty or too long');
+  }
   if (event.eventType !== 'Microsoft.Storage.BlobCreated')
     return skip('not-blob-created', `event type ${event.eventType}`);
   if (event.topic.toLowerCase() !== settings.storageResourceId.toLowerCase()) {

@@ -103,6 +103,13 @@ export async function githubPushHandler(
       },
     );
     switch (outcome.kind) {
+      case 'duplicate':
+        return json(200, {
+          status: 'duplicate',
+          flowId: outcome.flow.flowId,
+          flowStatus: outcome.flow.status,
+          deliveryId,
+        });
       case 'skipped':
         return json(200, { status: 'skipped', reason: outcome.reason, detail: outcome.detail, deliveryId });
       case 'waiting-for-model':

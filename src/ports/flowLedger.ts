@@ -1,4 +1,4 @@
-import type { FlowRecord } from '../core/flow.js';
+import type { DeliveryRef, FlowRecord } from '../core/flow.js';
 import type { BranchHead, CurrentModel, LastRelease } from '../core/pointers.js';
 
 export interface Versioned<T> {
@@ -24,6 +24,11 @@ export interface FlowLedger {
   listFlows(options: { readonly limit: number; readonly continuationToken?: string }): Promise<FlowPage>;
   /** Every flow that is `waiting-for-model` (pushes seen before any model was promoted). */
   listWaitingFlows(): Promise<readonly FlowRecord[]>;
+
+  /** The flow a delivery (e.g. a GitHub delivery id) was turned into, if it was seen before. */
+  getDelivery(source: DeliveryRef['source'], deliveryId: string): Promise<string | undefined>;
+  /** Remembers which flow a delivery became; the first record wins. */
+  recordDelivery(source: DeliveryRef['source'], deliveryId: string, flowId: string): Promise<void>;
 
   getBranchHead(branch: string): Promise<BranchHead | undefined>;
   /**

@@ -78,8 +78,13 @@ export async function handleModelUpload(
     return model;
   }
 
-  const uploadedAt = event.eventTime === '' ? now : event.eventTime;
-  const candidate: CurrentModel = { model: model.ref, uploadedAt, promotedAt: now, delivery };
+  // Ordered by what storage says, not by the event's eventTime (never trust the event beyond routing).
+  const candidate: CurrentModel = {
+    model: model.ref,
+    uploadedAt: model.uploadedAt,
+    promotedAt: now,
+    delivery,
+  };
   const current = await deps.ledger.updateCurrentModel(model.ref.name, (stored) =>
     nextCurrentModel(stored, candidate),
   );
@@ -115,7 +120,7 @@ export async function handleModelUpload(
 }
 
 type ReadModelResult =
-  | { readonly kind: 'model'; readonly ref: ModelRef }
+  | { readonly kind: 'model'; readonly ref: ModelRef; readonly uploadedAt: string }
   | {
       readonly kind: 'skipped';
       readonly reason: 'manifest-invalid' | 'manifest-incomplete' | 'blob-missing';
@@ -133,7 +138,11 @@ async function readModel(
     const digest = await deps.models.digestOf(blobPath);
     if (digest === undefined)
       return { kind: 'skipped', reason: 'blob-missing', detail: `${blobPath} no longer exists` };
-    return { kind: 'model', ref: { name, version, uri: digest.url, sha256: digest.sha256 } };
+    return {
+      kind: 'model',
+      ref: { name, version, uri: digest.url, sha256: digest.sha256 },
+      uploadedAt: digest.lastModified,
+    };
   }
   const manifestBlob = await deps.models.readSmallBlob(blobPath, MAX_MANIFEST_BYTES);
   if (manifestBlob === undefined)
@@ -166,7 +175,11 @@ async function readModel(
     return { kind: 'skipped', reason: 'manifest-incomplete', detail: problems.slice(0, 5).join('; ') };
   }
   // The manifest pins every file by hash: its own hash pins the whole version.
-  return { kind: 'model', ref: { name, version, uri: manifestBlob.url, sha256: manifestBlob.sha256 } };
+  return {
+    kind: 'model',
+    ref: { name, version, uri: manifestBlob.url, sha256: manifestBlob.sha256 },
+    uploadedAt: manifestBlob.lastModified,
+  };
 }
 
 /** The branch a new model is built on: the first release branch named without a glob (`main` if all are globs). */

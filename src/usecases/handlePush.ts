@@ -9,6 +9,8 @@ import type { AcceptOutcome, FlowEngine } from './flowEngine.js';
 export type PushOutcome =
   | { readonly kind: 'skipped'; readonly reason: PushSkipReason; readonly detail: string }
   | { readonly kind: 'waiting-for-model'; readonly flow: FlowRecord }
+  /** This delivery was seen before: it maps to the flow it became then, and starts nothing new. */
+  | { readonly kind: 'duplicate'; readonly flow: FlowRecord }
   | AcceptOutcome;
 
 export interface HandlePushDeps {
@@ -40,6 +42,13 @@ export async function handlePush(deps: HandlePushDeps, push: PushDelivery): Prom
   }
   const now = (deps.now ?? (() => new Date()))().toISOString();
   const delivery: DeliveryRef = { source: 'github', id: push.deliveryId };
+  // A delivery seen before (GitHub's "Redeliver", a replayed capture) is the flow it became
+  // then — never the same commit again with whatever model is current now.
+  const knownFlowId = await deps.ledger.getDelivery('github', push.deliveryId);
+  if (knownFlowId !== undefined) {
+    const redelivery = await redelivered(deps, knownFlowId, delivery);
+    if (redelivery !== undefined) return redelivery;
+  }
   const head: BranchHead = {
     branch: decision.branch,
     commit: decision.commit,
@@ -57,15 +66,46 @@ export async function handlePush(deps: HandlePushDeps, push: PushDelivery): Prom
       modelName: deps.modelName,
       commit: decision.commit,
     });
+    await deps.ledger.recordDelivery('github', push.deliveryId, flow.flowId);
     return { kind: 'waiting-for-model', flow };
   }
-  return deps.engine.acceptBuild({
+  const outcome = await deps.engine.acceptBuild({
     model: current.model,
     commit: decision.commit,
     branch: decision.branch,
     trigger: 'push',
     delivery,
   });
+  await deps.ledger.recordDelivery('github', push.deliveryId, outcome.flow.flowId);
+  return outcome;
+}
+
+/** A known delivery: retried if its flow failed (redelivering is how GitHub users retry), else nothing new. */
+async function redelivered(
+  deps: HandlePushDeps,
+  flowId: string,
+  delivery: DeliveryRef,
+): Promise<PushOutcome | undefined> {
+  const stored = await deps.ledger.getFlow(flowId);
+  if (stored === undefined) return undefined;
+  const flow = stored.value;
+  if (flow.status === 'failed' && flow.build === undefined && flow.model !== undefined) {
+    return deps.engine.acceptBuild({
+      model: flow.model,
+      ...(flow.commit === undefined ? {} : { commit: flow.commit }),
+      branch: flow.branch,
+      trigger: flow.trigger,
+      delivery,
+    });
+  }
+  deps.logger.info('Delivery seen before: nothing new to do', {
+    deliveryId: delivery.id,
+    flowId,
+    status: flow.status,
+  });
+  return flow.status === 'waiting-for-model'
+    ? { kind: 'waiting-for-model', flow }
+    : { kind: 'duplicate', flow };
 }
 
 async function recordWaitingFlow(

@@ -119,9 +119,11 @@ describe('GitHub push → build pipeline, through the local host', () => {
       const delivery = push({ after: sha('third-commit'), pushedAt: 1795000200 });
       const [first, second] = [await send(delivery), await send(delivery)];
       expect(first.status).toBe(202);
-      // Whether the worker got to it already or not, the second delivery joins the same flow.
-      expect(second).toMatchObject({ status: 200, body: { flowId: first.body?.flowId } });
-      expect(['in-progress', 'already-started']).toContain(second.body?.status);
+      // The delivery id was seen: the second copy maps to the same flow and starts nothing.
+      expect(second).toMatchObject({
+        status: 200,
+        body: { status: 'duplicate', flowId: first.body?.flowId },
+      });
       expect(await newRuns()).toHaveLength(1);
     });
 
