@@ -31,6 +31,21 @@ export interface RunningAzurite {
 }
 
 export async function startAzurite(options: AzuriteOptions = {}): Promise<RunningAzurite> {
+  // A free port found here can be taken by another process before Azurite binds it: when the
+  // ports were ours to choose, try again with new ones.
+  const choosesPorts =
+    options.blobPort === undefined && options.queuePort === undefined && options.tablePort === undefined;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startAzuriteOnce(options);
+    } catch (error) {
+      const portTaken = error instanceof Error && error.message.includes('EADDRINUSE');
+      if (!choosesPorts || !portTaken || attempt >= 3) throw error;
+    }
+  }
+}
+
+async function startAzuriteOnce(options: AzuriteOptions): Promise<RunningAzurite> {
   const blobPort = options.blobPort ?? (await freePort());
   const queuePort = options.queuePort ?? (await freePort());
   const tablePort = options.tablePort ?? (await freePort());

@@ -56,7 +56,7 @@ export class AzureDevOpsAdapter implements AzureDevOps {
 
   async findRuns(search: RunSearch): Promise<readonly StartedRun[]> {
     try {
-      const builds = await (await this.connection.api()).getBuildApi();
+      const builds = await this.connection.builds();
       // Builds list without template parameters unless asked for one by one: filter by time
       // and pipeline first, then read each candidate (few: minutes of one pipeline).
       const candidates = await builds.getBuilds(
@@ -89,7 +89,7 @@ export class AzureDevOpsAdapter implements AzureDevOps {
 
   async findClassicReleases(search: ReleaseSearch): Promise<readonly StartedRelease[]> {
     try {
-      const releases = await (await this.connection.api()).getReleaseApi();
+      const releases = await this.connection.releases();
       const found = await releases.getReleases(
         this.project,
         search.definitionId,
@@ -126,7 +126,7 @@ export class AzureDevOpsAdapter implements AzureDevOps {
   async getBuild(buildId: number): Promise<BuildSnapshot | undefined> {
     let build: Build | null;
     try {
-      const builds = await (await this.connection.api()).getBuildApi();
+      const builds = await this.connection.builds();
       build = await orNull(builds.getBuild(this.project, buildId));
     } catch (error) {
       const mapped = toAzureDevOpsError(error, `get build ${buildId}`, false);
@@ -153,7 +153,7 @@ export class AzureDevOpsAdapter implements AzureDevOps {
     parameters: RunPipelineParameters,
   ): Promise<Run & { readonly id: number }> {
     try {
-      const pipelines = await (await this.connection.api()).getPipelinesApi();
+      const pipelines = await this.connection.pipelines();
       const run = await orNull(pipelines.runPipeline(parameters, this.project, pipelineId));
       if (run === null) throw notFound(operation);
       const id = run.id;
@@ -171,7 +171,7 @@ export class AzureDevOpsAdapter implements AzureDevOps {
   async createClassicRelease(request: ClassicReleaseRequest): Promise<StartedRelease> {
     const operation = `create release of definition ${request.definitionId}`;
     try {
-      const releases = await (await this.connection.api()).getReleaseApi();
+      const releases = await this.connection.releases();
       const variables = Object.fromEntries(
         Object.entries(request.parameters).map(([name, value]) => [name, { value }]),
       );

@@ -1,5 +1,8 @@
 import type { IRequestOptions } from 'azure-devops-node-api/interfaces/common/VsoBaseInterfaces.js';
 import type { WebApi } from 'azure-devops-node-api';
+import type { IBuildApi } from 'azure-devops-node-api/BuildApi.js';
+import type { IPipelinesApi } from 'azure-devops-node-api/PipelinesApi.js';
+import type { IReleaseApi } from 'azure-devops-node-api/ReleaseApi.js';
 import type { AzureDevOpsAuth } from '../config.js';
 import { InfrastructureError } from '../errors.js';
 
@@ -36,6 +39,42 @@ export class AzureDevOpsConnection {
   constructor(private readonly options: AzureDevOpsConnectionOptions) {
     this.tokenSource = options.tokenSource;
     this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * API clients, one per WebApi: each discovers its locations (an OPTIONS request) once,
+   * instead of before every call.
+   */
+  async pipelines(): Promise<IPipelinesApi> {
+    const api = await this.api();
+    const clients = this.clientsOf(api);
+    clients.pipelines ??= forgetOnFailure(api.getPipelinesApi(), () => delete clients.pipelines);
+    return clients.pipelines;
+  }
+
+  async builds(): Promise<IBuildApi> {
+    const api = await this.api();
+    const clients = this.clientsOf(api);
+    clients.builds ??= forgetOnFailure(api.getBuildApi(), () => delete clients.builds);
+    return clients.builds;
+  }
+
+  async releases(): Promise<IReleaseApi> {
+    const api = await this.api();
+    const clients = this.clientsOf(api);
+    clients.releases ??= forgetOnFailure(api.getReleaseApi(), () => delete clients.releases);
+    return clients.releases;
+  }
+
+  private readonly clients = new WeakMap<WebApi, ApiClients>();
+
+  private clientsOf(api: WebApi): ApiClients {
+    let clients = this.clients.get(api);
+    if (clients === undefined) {
+      clients = {};
+      this.clients.set(api, clients);
+    }
+    return clients;
   }
 
   async api(): Promise<WebApi> {
@@ -99,6 +138,18 @@ export class AzureDevOpsConnection {
     }
     return this.tokenSource;
   }
+}
+
+interface ApiClients {
+  pipelines?: Promise<IPipelinesApi>;
+  builds?: Promise<IBuildApi>;
+  releases?: Promise<IReleaseApi>;
+}
+
+/** A failed discovery is not cached: the next call tries again. */
+function forgetOnFailure<T>(pending: Promise<T>, forget: () => void): Promise<T> {
+  pending.catch(forget);
+  return pending;
 }
 
 const NETWORK_ERROR_CODES = new Set([

@@ -86,7 +86,8 @@ export type PushSkipReason =
   | 'unsafe-branch-name'
   | 'invalid-commit'
   | 'skip-ci-requested'
-  | 'no-matching-paths';
+  | 'no-matching-paths'
+  | 'older-than-branch-head';
 
 export type PushDecision =
   | { readonly kind: 'skip'; readonly reason: PushSkipReason; readonly detail: string }
@@ -146,5 +147,6 @@ function pathsMatch(paths: readonly string[] | undefined, filter: PushFilter): b
 }
 
 function skip(reason: PushSkipReason, detail: string): PushDecision {
-  return { kind: 'skip', reason, detail };
+  // Details quote names from the payload: keep them short in responses and logs.
+  return { kind: 'skip', reason, detail: detail.length > 200 ? `${detail.slice(0, 200)}…` : detail };
 }

@@ -148,7 +148,8 @@ function urlMatches(url: string, blobEndpoint: string, container: string, blobPa
 }
 
 function skip(reason: ModelUploadSkipReason, detail: string): ModelUploadDecision {
-  return { kind: 'skip', reason, detail };
+  // Details quote names from the event: keep them short in logs.
+  return { kind: 'skip', reason, detail: detail.length > 200 ? `${detail.slice(0, 200)}…` : detail };
 }
 
 /** A manifest (`model.json`) lists every file of a model version with its size and SHA-256. */

@@ -8,7 +8,7 @@ import { parseBuildCompletedNotification } from '../core/buildCompleted.js';
 import { basicAuthMatches } from '../http/basicAuth.js';
 import { readBody } from '../http/body.js';
 import { contextLogger } from '../http/contextLogger.js';
-import { parseJsonLimited } from '../http/jsonLimited.js';
+import { parseJsonLimited } from '../core/jsonLimited.js';
 import { json, problem } from '../http/responses.js';
 
 /** A build.complete notification is a few kilobytes; anything near this is not one. */

@@ -3,6 +3,8 @@ import functions from '@azure/functions';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { FunctionDefinition } from '../app/functionDefinition.js';
 import { getServices } from '../app/services.js';
+import { isInfrastructureError } from '../errors.js';
+import { contextLogger } from '../http/contextLogger.js';
 import { json, problem } from '../http/responses.js';
 import { flowView } from '../usecases/flowView.js';
 
@@ -19,6 +21,24 @@ export async function flowsHandler(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
+  try {
+    return await readFlows(request, context);
+  } catch (error) {
+    if (!isInfrastructureError(error)) throw error;
+    contextLogger(context).error('Flows could not be read', { code: error.code, error: error.message });
+    return problem(
+      503,
+      error.code,
+      'The flow ledger is unavailable; try again shortly.',
+      context.invocationId,
+      {
+        'retry-after': '5',
+      },
+    );
+  }
+}
+
+async function readFlows(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const correlationId = context.invocationId;
   const { ledger } = await getServices();
   const flowId = request.params.flowId;

@@ -9,7 +9,7 @@ import { verifyGitHubSignature } from '../core/signature.js';
 import { isInfrastructureError } from '../errors.js';
 import { mediaTypeOf, readBody } from '../http/body.js';
 import { contextLogger } from '../http/contextLogger.js';
-import { parseJsonLimited } from '../http/jsonLimited.js';
+import { parseJsonLimited } from '../core/jsonLimited.js';
 import { json, problem } from '../http/responses.js';
 import { handlePush } from '../usecases/handlePush.js';
 

@@ -4,6 +4,7 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import { FLOW_POISON_QUEUE } from '../app/flowQueue.js';
 import type { FunctionDefinition } from '../app/functionDefinition.js';
 import { getServices } from '../app/services.js';
+import { isInfrastructureError } from '../errors.js';
 import { contextLogger } from '../http/contextLogger.js';
 import { json, problem } from '../http/responses.js';
 
@@ -28,7 +29,16 @@ export async function replayPoisonHandler(
     );
   }
   const { queue } = await getServices();
-  const result = await queue.replayPoison(Number(limitText));
+  let result;
+  try {
+    result = await queue.replayPoison(Number(limitText));
+  } catch (error) {
+    if (!isInfrastructureError(error)) throw error;
+    contextLogger(context).error('Replay failed', { code: error.code, error: error.message });
+    return problem(503, error.code, 'The queue is unavailable; try again shortly.', context.invocationId, {
+      'retry-after': '5',
+    });
+  }
   contextLogger(context).info('Poison messages replayed', { ...result, queue: FLOW_POISON_QUEUE });
   return json(200, result);
 }

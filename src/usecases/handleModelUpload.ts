@@ -1,6 +1,7 @@
 import picomatch from 'picomatch';
 import { transition, type DeliveryRef, type FlowRecord, type ModelRef } from '../core/flow.js';
 import { flowIdOf } from '../core/flowId.js';
+import { parseJsonLimited } from '../core/jsonLimited.js';
 import {
   decideModelUpload,
   MANIFEST_FILE,
@@ -154,13 +155,10 @@ async function readModel(
       detail: `${MANIFEST_FILE} is larger than ${MAX_MANIFEST_BYTES} bytes`,
     };
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(manifestBlob.bytes.toString('utf8'));
-  } catch {
-    return { kind: 'skipped', reason: 'manifest-invalid', detail: `${MANIFEST_FILE} is not valid JSON` };
-  }
-  const parsed = parseManifest(json);
+  const json = parseJsonLimited(manifestBlob.bytes.toString('utf8'));
+  if (!json.ok)
+    return { kind: 'skipped', reason: 'manifest-invalid', detail: `${MANIFEST_FILE} is ${json.problem}` };
+  const parsed = parseManifest(json.value);
   if (!parsed.ok) return { kind: 'skipped', reason: 'manifest-invalid', detail: parsed.problem };
   const folder = `${name}/${version}`;
   const sizes = await Promise.all(

@@ -56,7 +56,24 @@ export async function handlePush(deps: HandlePushDeps, push: PushDelivery): Prom
     receivedAt: now,
     delivery,
   };
-  await deps.ledger.updateBranchHead(decision.branch, (current) => nextBranchHead(current, head));
+  const newest = await deps.ledger.updateBranchHead(decision.branch, (current) =>
+    nextBranchHead(current, head),
+  );
+  // A push older than the branch's newest (a late delivery, or a captured delivery replayed
+  // under a fresh delivery id — GitHub signs only the body) would build old code: skip it.
+  if (
+    newest !== undefined &&
+    newest.commit !== decision.commit &&
+    Date.parse(newest.pushedAt) > Date.parse(head.pushedAt)
+  ) {
+    const detail = `${decision.branch} was pushed later (${newest.commit.slice(0, 12)} at ${newest.pushedAt})`;
+    deps.logger.info('Push skipped', {
+      deliveryId: push.deliveryId,
+      reason: 'older-than-branch-head',
+      detail,
+    });
+    return { kind: 'skipped', reason: 'older-than-branch-head', detail };
+  }
 
   const current = await deps.ledger.getCurrentModel(deps.modelName);
   if (current === undefined) {

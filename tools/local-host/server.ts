@@ -119,7 +119,13 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       send(response, 404, undefined);
       return;
     }
-    const path = decodeURIComponent(url.pathname.slice('/api/'.length)).replace(/\/+$/, '');
+    let path: string;
+    try {
+      path = decodeURIComponent(url.pathname.slice('/api/'.length)).replace(/\/+$/, '');
+    } catch {
+      send(response, 400, { error: 'Malformed percent-encoding in the path' });
+      return;
+    }
     for (const { definition, pattern } of routes) {
       const params = pattern(path);
       const methods = definition.options.methods ?? ['GET', 'POST'];
