@@ -97,7 +97,7 @@ export async function handlePush(deps: HandlePushDeps, push: PushDelivery): Prom
   return outcome;
 }
 
-/** A known delivery: retried if its flow failed (redelivering is how GitHub users retry), else nothing new. */
+/** A known delivery: its flow retried if it failed or stalled (redelivering is how GitHub users retry), else nothing new. */
 async function redelivered(
   deps: HandlePushDeps,
   flowId: string,
@@ -106,7 +106,12 @@ async function redelivered(
   const stored = await deps.ledger.getFlow(flowId);
   if (stored === undefined) return undefined;
   const flow = stored.value;
-  if (flow.status === 'failed' && flow.build === undefined && flow.model !== undefined) {
+  // Not built yet: failed (retry it) or queued (queued again if it shows no sign of life).
+  if (
+    (flow.status === 'failed' || flow.status === 'build-queued') &&
+    flow.build === undefined &&
+    flow.model !== undefined
+  ) {
     return deps.engine.acceptBuild({
       model: flow.model,
       ...(flow.commit === undefined ? {} : { commit: flow.commit }),
