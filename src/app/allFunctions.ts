@@ -4,6 +4,7 @@ import { flowWorker } from '../functions/flowWorker.js';
 import { githubPush } from '../functions/githubPush.js';
 import { modelUploaded } from '../functions/modelUploaded.js';
 import { replayPoison } from '../functions/replayPoison.js';
+import { stalledFlowSweeper } from '../functions/stalledFlowSweeper.js';
 import type { FunctionDefinition } from './functionDefinition.js';
 
 /** Every function of the app, for hosts other than Azure's (the local host, tests). */
@@ -14,4 +15,5 @@ export const allFunctions: readonly FunctionDefinition[] = [
   flowWorker,
   flows,
   replayPoison,
+  stalledFlowSweeper,
 ];

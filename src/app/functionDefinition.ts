@@ -2,6 +2,7 @@ import type {
   EventGridFunctionOptions,
   HttpFunctionOptions,
   StorageQueueFunctionOptions,
+  TimerFunctionOptions,
 } from '@azure/functions';
 
 /**
@@ -16,4 +17,6 @@ export type FunctionDefinition =
       readonly options: HttpFunctionOptions & { readonly route: string };
     }
   | { readonly kind: 'eventGrid'; readonly name: string; readonly options: EventGridFunctionOptions }
-  | { readonly kind: 'storageQueue'; readonly name: string; readonly options: StorageQueueFunctionOptions };
+  | { readonly kind: 'storageQueue'; readonly name: string; readonly options: StorageQueueFunctionOptions }
+  /** Timers are not run by the local host: tests invoke their handler directly. */
+  | { readonly kind: 'timer'; readonly name: string; readonly options: TimerFunctionOptions };

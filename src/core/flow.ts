@@ -167,3 +167,21 @@ export function isModelRef(value: unknown): value is ModelRef {
     typeof model.sha256 === 'string'
   );
 }
+
+/** Whether a worker holds the flow's pending Azure DevOps call right now. */
+export function isClaimed(flow: FlowRecord, nowMs: number): boolean {
+  return flow.claimedUntil !== undefined && Date.parse(flow.claimedUntil) > nowMs;
+}
+
+/**
+ * A queued flow with no sign of life for `staleMs` — its queue message was never written, or
+ * was lost — must be queued again. A duplicate message is harmless: the worker claims first.
+ */
+export function isStalled(flow: FlowRecord, nowMs: number, staleMs: number): boolean {
+  return (
+    flow.status === 'build-queued' &&
+    flow.build === undefined &&
+    !isClaimed(flow, nowMs) &&
+    Date.parse(flow.updatedAt) + staleMs <= nowMs
+  );
+}

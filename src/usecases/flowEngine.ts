@@ -1,4 +1,6 @@
 import {
+  isClaimed,
+  isStalled,
   transition,
   withTrigger,
   type DeliveryRef,
@@ -56,6 +58,9 @@ export interface FlowEngineDeps {
   readonly retry?: RetryOptions;
 }
 
+/** A queued flow quiet for this long is queued again (its message may never have been written). */
+export const STALE_AFTER_MS = 5 * 60_000;
+
 /** How far back to look for a run an unanswered request may have created (clock skew, queueing). */
 const RECONCILE_LOOKBACK_MS = 10 * 60_000;
 
@@ -73,7 +78,7 @@ export class FlowEngine {
   constructor(private readonly deps: FlowEngineDeps) {
     this.now = deps.now ?? (() => new Date());
     this.claimMs = deps.claimMs ?? 5 * 60_000;
-    this.staleMs = deps.staleMs ?? 5 * 60_000;
+    this.staleMs = deps.staleMs ?? STALE_AFTER_MS;
   }
 
   flowIdFor(intent: Pick<BuildIntent, 'model' | 'commit' | 'branch'>): string {
@@ -108,10 +113,7 @@ export class FlowEngine {
         return { kind: 'accepted', flow: saved.value, enqueue: true };
       }
       // Queued but no sign of life for a while (e.g. the message was never written): queue it again.
-      const stale =
-        flow.status === 'build-queued' &&
-        !this.isClaimed(flow) &&
-        Date.parse(flow.updatedAt) + this.staleMs <= this.now().getTime();
+      const stale = isStalled(flow, this.now().getTime(), this.staleMs);
       return { kind: 'in-progress', flow: await this.saveTrigger(current, flow, trigger), enqueue: stale };
     }
   }
@@ -230,7 +232,7 @@ export class FlowEngine {
   }
 
   isClaimed(flow: FlowRecord): boolean {
-    return flow.claimedUntil !== undefined && Date.parse(flow.claimedUntil) > this.now().getTime();
+    return isClaimed(flow, this.now().getTime());
   }
 
   /** Records why the call failed. On the message's last delivery the flow is marked `failed`. */

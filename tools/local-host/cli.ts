@@ -39,7 +39,9 @@ for (const definition of allFunctions) {
       ? `${(definition.options.methods ?? ['GET', 'POST']).join(',')} ${host.url}/api/${definition.options.route}`
       : definition.kind === 'eventGrid'
         ? `POST ${host.url}/runtime/webhooks/eventgrid?functionName=${definition.name}`
-        : `queue ${definition.options.queueName}`;
+        : definition.kind === 'storageQueue'
+          ? `queue ${definition.options.queueName}`
+          : `timer ${definition.options.schedule} (not run by the local host)`;
   console.log(`  ${definition.name}: ${where}`);
 }
 const stop = (): void => {
