@@ -1,5 +1,14 @@
 import picomatch from 'picomatch';
-import { arrayAt, booleanAt, isObject, objectAt, stringAt, stringsAt, type JsonObject } from './guards.js';
+import {
+  clipDetail,
+  arrayAt,
+  booleanAt,
+  isObject,
+  objectAt,
+  stringAt,
+  stringsAt,
+  type JsonObject,
+} from './guards.js';
 import { isCommitSha, isSafeBranchName } from './validation.js';
 
 /** The parts of GitHub's `push` event payload that decide whether a build starts. */
@@ -147,6 +156,5 @@ function pathsMatch(paths: readonly string[] | undefined, filter: PushFilter): b
 }
 
 function skip(reason: PushSkipReason, detail: string): PushDecision {
-  // Details quote names from the payload: keep them short in responses and logs.
-  return { kind: 'skip', reason, detail: detail.length > 200 ? `${detail.slice(0, 200)}…` : detail };
+  return { kind: 'skip', reason, detail: clipDetail(detail) };
 }

@@ -34,3 +34,8 @@ export function arrayAt(source: JsonObject, key: string): readonly unknown[] | u
 export function stringsAt(source: JsonObject, key: string): readonly string[] {
   return (arrayAt(source, key) ?? []).filter((item): item is string => typeof item === 'string');
 }
+
+/** Details quote names from payloads: keep them short in responses and logs. */
+export function clipDetail(detail: string, max = 200): string {
+  return detail.length > max ? `${detail.slice(0, max)}…` : detail;
+}

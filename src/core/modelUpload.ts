@@ -1,5 +1,5 @@
 import semver from 'semver';
-import { isObject, numberAt, stringAt } from './guards.js';
+import { clipDetail, isObject, numberAt, stringAt } from './guards.js';
 import { MAX_DELIVERY_ID_LENGTH } from './flowMessage.js';
 import { isSafeModelName, isSafeModelVersion } from './validation.js';
 
@@ -148,8 +148,7 @@ function urlMatches(url: string, blobEndpoint: string, container: string, blobPa
 }
 
 function skip(reason: ModelUploadSkipReason, detail: string): ModelUploadDecision {
-  // Details quote names from the event: keep them short in logs.
-  return { kind: 'skip', reason, detail: detail.length > 200 ? `${detail.slice(0, 200)}…` : detail };
+  return { kind: 'skip', reason, detail: clipDetail(detail) };
 }
 
 /** A manifest (`model.json`) lists every file of a model version with its size and SHA-256. */

@@ -5,7 +5,7 @@ import type { FunctionDefinition } from '../app/functionDefinition.js';
 import { getServices } from '../app/services.js';
 import { isInfrastructureError } from '../errors.js';
 import { contextLogger } from '../http/contextLogger.js';
-import { json, problem } from '../http/responses.js';
+import { json, problem, unavailable } from '../http/responses.js';
 import { flowView } from '../usecases/flowView.js';
 
 const FLOW_ID = /^[0-9a-f]{20}$/;
@@ -26,15 +26,7 @@ export async function flowsHandler(
   } catch (error) {
     if (!isInfrastructureError(error)) throw error;
     contextLogger(context).error('Flows could not be read', { code: error.code, error: error.message });
-    return problem(
-      503,
-      error.code,
-      'The flow ledger is unavailable; try again shortly.',
-      context.invocationId,
-      {
-        'retry-after': '5',
-      },
-    );
+    return unavailable('The flow ledger', error.code, context.invocationId);
   }
 }
 

@@ -6,7 +6,7 @@ import type { FunctionDefinition } from '../app/functionDefinition.js';
 import { getServices } from '../app/services.js';
 import { isInfrastructureError } from '../errors.js';
 import { contextLogger } from '../http/contextLogger.js';
-import { json, problem } from '../http/responses.js';
+import { json, problem, unavailable } from '../http/responses.js';
 
 const MAX_REPLAY = 1000;
 
@@ -35,9 +35,7 @@ export async function replayPoisonHandler(
   } catch (error) {
     if (!isInfrastructureError(error)) throw error;
     contextLogger(context).error('Replay failed', { code: error.code, error: error.message });
-    return problem(503, error.code, 'The queue is unavailable; try again shortly.', context.invocationId, {
-      'retry-after': '5',
-    });
+    return unavailable('The queue', error.code, context.invocationId);
   }
   contextLogger(context).info('Poison messages replayed', { ...result, queue: FLOW_POISON_QUEUE });
   return json(200, result);

@@ -21,3 +21,10 @@ export function problem(
 ): HttpResponseInit {
   return json(status, { error: { code, message }, correlationId }, headers);
 }
+
+/** A transient storage failure, answered so clients retry: 503 with Retry-After and a correlation id. */
+export function unavailable(what: string, code: string, correlationId: string): HttpResponseInit {
+  return problem(503, code, `${what} is unavailable; try again shortly.`, correlationId, {
+    'retry-after': '5',
+  });
+}

@@ -15,7 +15,7 @@ import { describeError, InfrastructureError } from '../errors.js';
 import type { AzureDevOps, StartedRun } from '../ports/azureDevOps.js';
 import type { FlowLedger, Versioned } from '../ports/flowLedger.js';
 import type { Logger } from '../ports/logger.js';
-import { createOnce, type RetryOptions } from './resilience.js';
+import { createOnce, reconcileSince, type RetryOptions } from './resilience.js';
 
 export interface BuildIntent {
   readonly model: ModelRef;
@@ -60,9 +60,6 @@ export interface FlowEngineDeps {
 
 /** A queued flow quiet for this long is queued again (its message may never have been written). */
 export const STALE_AFTER_MS = 5 * 60_000;
-
-/** How far back to look for a run an unanswered request may have created (clock skew, queueing). */
-const RECONCILE_LOOKBACK_MS = 10 * 60_000;
 
 /**
  * The one place that turns a (model, commit) into a build. Accepting records the intent
@@ -147,7 +144,7 @@ export class FlowEngine {
     const findExisting = async (): Promise<StartedRun | undefined> => {
       const runs = await this.deps.devops.findRuns({
         pipelineId: this.deps.buildPipelineId,
-        since: new Date(Date.parse(dispatchedAt) - RECONCILE_LOOKBACK_MS).toISOString(),
+        since: reconcileSince(dispatchedAt),
         parameter: { name: 'flowId', value: flowId },
       });
       return runs[0];

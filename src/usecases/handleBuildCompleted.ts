@@ -13,7 +13,7 @@ import type { AzureDevOps, BuildSnapshot, StartedRelease } from '../ports/azureD
 import type { FlowLedger, Versioned } from '../ports/flowLedger.js';
 import type { Logger } from '../ports/logger.js';
 import type { FlowEngine, WorkItem } from './flowEngine.js';
-import { createOnce, withRetries, type RetryOptions } from './resilience.js';
+import { createOnce, reconcileSince, withRetries, type RetryOptions } from './resilience.js';
 
 export type BuildCompletedOutcome =
   | { readonly kind: 'ignored'; readonly reason: string; readonly detail: string }
@@ -32,8 +32,6 @@ export interface HandleBuildCompletedDeps {
   readonly now?: () => Date;
   readonly retry?: RetryOptions;
 }
-
-const RECONCILE_LOOKBACK_MS = 10 * 60_000;
 
 /**
  * A build completed (so said an unsigned service hook; the worker now acts on it). Re-read
@@ -159,9 +157,7 @@ async function releaseOnce(
     return { kind: 'recorded', flow: value, reason: parameters.problem };
   }
 
-  const since = new Date(
-    Date.parse(flow.value.releaseDispatchedAt ?? now()) - RECONCILE_LOOKBACK_MS,
-  ).toISOString();
+  const since = reconcileSince(flow.value.releaseDispatchedAt ?? now());
   const release = deps.release;
   const findExisting = async (): Promise<StartedRelease | undefined> => {
     const found =

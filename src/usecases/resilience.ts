@@ -93,3 +93,11 @@ export async function createOnce<T>(options: {
   }, retry);
   return { value, adopted };
 }
+
+/** How far back to look for what an unanswered request may have created (clock skew, queueing). */
+const RECONCILE_LOOKBACK_MS = 10 * 60_000;
+
+/** The earliest queue time a run or release sent at `dispatchedAt` can carry. */
+export function reconcileSince(dispatchedAt: string): string {
+  return new Date(Date.parse(dispatchedAt) - RECONCILE_LOOKBACK_MS).toISOString();
+}
