@@ -1,4 +1,4 @@
-import type { Build } from 'azure-devops-node-api/interfaces/BuildInterfaces.js';
+import { BuildQueryOrder, type Build } from 'azure-devops-node-api/interfaces/BuildInterfaces.js';
 import type { Run, RunPipelineParameters } from 'azure-devops-node-api/interfaces/PipelinesInterfaces.js';
 import { ReleaseExpands, type Release } from 'azure-devops-node-api/interfaces/ReleaseInterfaces.js';
 import type {
@@ -58,13 +58,26 @@ export class AzureDevOpsAdapter implements AzureDevOps {
     try {
       const builds = await this.connection.builds();
       // Builds list without template parameters unless asked for one by one: filter by time
-      // and pipeline first, then read each candidate (few: minutes of one pipeline).
+      // and pipeline first, then read each candidate (few: minutes of one pipeline). `minTime`
+      // filters on the time `queryOrder` selects: queue time, the only one a queued run has.
       const candidates = await builds.getBuilds(
         this.project,
         [search.pipelineId],
         undefined,
         undefined,
         new Date(search.since),
+        undefined, // maxTime
+        undefined, // requestedFor
+        undefined, // reasonFilter
+        undefined, // statusFilter
+        undefined, // resultFilter
+        undefined, // tagFilters
+        undefined, // properties
+        undefined, // top
+        undefined, // continuationToken
+        undefined, // maxBuildsPerDefinition
+        undefined, // deletedFilter
+        BuildQueryOrder.QueueTimeDescending,
       );
       const matching: StartedRun[] = [];
       for (const candidate of candidates) {
@@ -172,9 +185,8 @@ export class AzureDevOpsAdapter implements AzureDevOps {
     const operation = `create release of definition ${request.definitionId}`;
     try {
       const releases = await this.connection.releases();
-      const variables = Object.fromEntries(
-        Object.entries(request.parameters).map(([name, value]) => [name, { value }]),
-      );
+      // No variables: Azure DevOps refuses any the definition does not declare settable at
+      // release time. The release reads model, commit and flow from the build's artifact.
       const release = await orNull(
         releases.createRelease(
           {
@@ -186,7 +198,6 @@ export class AzureDevOpsAdapter implements AzureDevOps {
                 instanceReference: { id: String(request.buildId), name: request.buildNumber },
               },
             ],
-            variables,
           },
           this.project,
         ),
