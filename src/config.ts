@@ -1,9 +1,10 @@
 /**
  * The app's settings: read once from the environment, validated, frozen.
  *
- * Every setting name below is part of the public interface: operators set them as app
- * settings, `infra/` provisions them, `local.settings.sample.json` lists them, and the
- * contract tests check that those three agree with `SETTINGS`.
+ * `SETTING_SPECS` is the one list of settings: the README's settings table, `infra/`'s app
+ * settings and `local.settings.sample.json` are checked against it by contract tests. It is
+ * plain data and small parse functions rather than a schema library: the app parses a dozen
+ * strings once at start, and the cold start should not pay for a validator it barely uses.
  */
 
 export class ConfigError extends Error {
@@ -17,53 +18,139 @@ export class ConfigError extends Error {
   }
 }
 
-/** Names of every setting the app reads, with whether it must be set. Used by contract tests. */
-export const SETTINGS = {
-  AZURE_DEVOPS_ORG_URL: 'required',
-  AZURE_DEVOPS_PROJECT: 'required',
-  AZURE_DEVOPS_PAT: 'optional',
-  AZURE_DEVOPS_TIMEOUT_SECONDS: 'optional',
-  BUILD_PIPELINE_ID: 'required',
-  GITHUB_WEBHOOK_SECRET: 'required',
-  GITHUB_WEBHOOK_SECRET_PREVIOUS: 'optional',
-  GITHUB_REPOSITORY: 'required',
-  GITHUB_BRANCHES: 'optional',
-  GITHUB_PATHS_INCLUDE: 'optional',
-  GITHUB_PATHS_EXCLUDE: 'optional',
-  MODELS_CONTAINER: 'optional',
-  LEDGER_CONTAINER: 'optional',
-  MODEL_NAME: 'required',
-  MODEL_TRIGGER: 'optional',
-  MODEL_STORAGE_RESOURCE_ID: 'required',
-  SERVICE_HOOK_USERNAME: 'required',
-  SERVICE_HOOK_PASSWORD: 'required',
-  RELEASE_MODE: 'optional',
-  RELEASE_PIPELINE_ID: 'optional',
-  RELEASE_BUILD_RESOURCE_ALIAS: 'optional',
-  RELEASE_DEFINITION_ID: 'optional',
-  RELEASE_ARTIFACT_ALIAS: 'optional',
-  RELEASE_ON_PARTIAL_SUCCESS: 'optional',
-  AzureWebJobsStorage: 'optional',
-  AzureWebJobsStorage__accountName: 'optional',
-  AzureWebJobsStorage__blobServiceUri: 'optional',
-  AzureWebJobsStorage__queueServiceUri: 'optional',
-  AzureWebJobsStorage__clientId: 'optional',
-} as const satisfies Record<string, 'required' | 'optional'>;
+interface SettingSpec {
+  readonly need: 'required' | 'optional';
+  /** When only some configurations need it. */
+  readonly neededWhen?: string;
+  readonly default?: string;
+  readonly meaning: string;
+}
 
-export type SettingName = keyof typeof SETTINGS;
+export const SETTING_SPECS = {
+  AZURE_DEVOPS_ORG_URL: {
+    need: 'required',
+    meaning: 'Organisation URL, e.g. `https://dev.azure.com/contoso`.',
+  },
+  AZURE_DEVOPS_PROJECT: { need: 'required', meaning: 'Project holding the pipelines.' },
+  AZURE_DEVOPS_PAT: {
+    need: 'optional',
+    meaning:
+      'Personal access token; when absent the app uses a Microsoft Entra token (managed identity) for Azure DevOps, renewed before it expires.',
+  },
+  AZURE_DEVOPS_TIMEOUT_SECONDS: {
+    need: 'optional',
+    default: '20',
+    meaning: 'Per-request timeout; an unanswered request is reconciled before it is retried.',
+  },
+  AZURE_CLIENT_ID: {
+    need: 'optional',
+    meaning: "Client id of the app's user-assigned managed identity (Entra tokens for Azure DevOps).",
+  },
+  BUILD_PIPELINE_ID: {
+    need: 'required',
+    meaning: "The AI app's build pipeline (`infra/pipelines/build.yml`).",
+  },
+  GITHUB_WEBHOOK_SECRET: { need: 'required', meaning: 'Webhook secret (Key Vault reference in Azure).' },
+  GITHUB_WEBHOOK_SECRET_PREVIOUS: {
+    need: 'optional',
+    meaning: 'Still accepted while a secret rotation is under way.',
+  },
+  GITHUB_REPOSITORY: {
+    need: 'required',
+    meaning: '`owner/name`; pushes from any other repository are refused.',
+  },
+  GITHUB_BRANCHES: {
+    need: 'optional',
+    default: 'main',
+    meaning:
+      'Release branches, comma-separated names or globs; the first plain name is where new models are built.',
+  },
+  GITHUB_PATHS_INCLUDE: {
+    need: 'optional',
+    meaning: 'Globs: a push builds only if a changed path is included (and not excluded).',
+  },
+  GITHUB_PATHS_EXCLUDE: { need: 'optional', meaning: 'Globs of changed paths that never start a build.' },
+  MODEL_NAME: {
+    need: 'required',
+    meaning: 'The one model this app embeds; uploads of other names are skipped.',
+  },
+  MODEL_TRIGGER: {
+    need: 'optional',
+    default: 'manifest',
+    meaning:
+      '`manifest`: a version builds when its `model.json` arrives and every listed file is there with its size. `any-file`: each non-empty blob is a version.',
+  },
+  MODEL_STORAGE_RESOURCE_ID: {
+    need: 'required',
+    meaning: 'Resource id of the storage account; events from any other topic are skipped.',
+  },
+  MODELS_CONTAINER: { need: 'optional', default: 'models', meaning: 'Container data scientists upload to.' },
+  LEDGER_CONTAINER: { need: 'optional', default: 'flows', meaning: 'Container of the flow ledger.' },
+  SERVICE_HOOK_USERNAME: {
+    need: 'required',
+    meaning: 'Basic-auth user name the Azure DevOps service hooks send.',
+  },
+  SERVICE_HOOK_PASSWORD: {
+    need: 'required',
+    meaning: 'Basic-auth password the service hooks send (Key Vault reference in Azure).',
+  },
+  RELEASE_MODE: {
+    need: 'optional',
+    default: 'pipeline',
+    meaning: '`pipeline` (YAML deploy pipeline) or `classic` (release definition).',
+  },
+  RELEASE_PIPELINE_ID: {
+    need: 'optional',
+    neededWhen: 'in pipeline mode',
+    meaning: 'The deploy pipeline (`infra/pipelines/deploy.yml`).',
+  },
+  RELEASE_BUILD_RESOURCE_ALIAS: {
+    need: 'optional',
+    default: 'build',
+    meaning: 'Alias of the build pipeline resource in the deploy pipeline.',
+  },
+  RELEASE_DEFINITION_ID: {
+    need: 'optional',
+    neededWhen: 'in classic mode',
+    meaning: 'Classic release definition.',
+  },
+  RELEASE_ARTIFACT_ALIAS: {
+    need: 'optional',
+    default: 'build',
+    meaning: 'Alias of the build artifact in that definition.',
+  },
+  RELEASE_ON_PARTIAL_SUCCESS: {
+    need: 'optional',
+    default: 'false',
+    meaning: 'Release `partiallySucceeded` builds too.',
+  },
+  AzureWebJobsStorage: {
+    need: 'optional',
+    neededWhen: 'or the identity-based settings',
+    meaning: 'Storage connection string (Azurite locally).',
+  },
+  AzureWebJobsStorage__accountName: {
+    need: 'optional',
+    meaning: 'Identity-based storage connection (Azure): the account name…',
+  },
+  AzureWebJobsStorage__blobServiceUri: { need: 'optional', meaning: '…or its blob endpoint…' },
+  AzureWebJobsStorage__queueServiceUri: { need: 'optional', meaning: '…and queue endpoint.' },
+  AzureWebJobsStorage__clientId: {
+    need: 'optional',
+    meaning: 'The user-assigned identity storage is reached with.',
+  },
+} as const satisfies Record<string, SettingSpec>;
+
+export type SettingName = keyof typeof SETTING_SPECS;
 
 export type AzureDevOpsAuth =
   | { readonly kind: 'pat'; readonly token: string }
   /** Microsoft Entra token from DefaultAzureCredential (managed identity in Azure). */
-  | { readonly kind: 'entra' };
+  | { readonly kind: 'entra'; readonly managedIdentityClientId?: string };
 
 export type StorageConnection =
-  | {
-      readonly kind: 'connectionString';
-      readonly connectionString: string;
-      readonly blobEndpoint: string;
-      readonly queueEndpoint: string;
-    }
+  /** The SDK reads the endpoints from the connection string. */
+  | { readonly kind: 'connectionString'; readonly connectionString: string }
   | {
       readonly kind: 'identity';
       readonly blobEndpoint: string;
@@ -73,18 +160,8 @@ export type StorageConnection =
     };
 
 export type ReleaseConfig =
-  | {
-      readonly mode: 'pipeline';
-      readonly pipelineId: number;
-      readonly buildResourceAlias: string;
-      readonly onPartialSuccess: boolean;
-    }
-  | {
-      readonly mode: 'classic';
-      readonly definitionId: number;
-      readonly artifactAlias: string;
-      readonly onPartialSuccess: boolean;
-    };
+  | { readonly mode: 'pipeline'; readonly pipelineId: number; readonly buildResourceAlias: string }
+  | { readonly mode: 'classic'; readonly definitionId: number; readonly artifactAlias: string };
 
 export interface AppConfig {
   readonly azureDevOps: {
@@ -113,7 +190,7 @@ export interface AppConfig {
     readonly ledgerContainer: string;
   };
   readonly serviceHook: { readonly username: string; readonly password: string };
-  readonly release: ReleaseConfig;
+  readonly release: ReleaseConfig & { readonly onPartialSuccess: boolean };
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -122,137 +199,100 @@ type Env = Readonly<Record<string, string | undefined>>;
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const CONTAINER_NAME = /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const GITHUB_REPOSITORY = /^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/;
+const STORAGE_ACCOUNT_ID =
+  /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Storage\/storageAccounts\/[^/]+$/i;
+/** What App Service leaves in a setting when it cannot resolve a Key Vault reference. */
+const KEY_VAULT_REFERENCE = /^@Microsoft\.KeyVault\(/i;
 
-function read(env: Env, name: SettingName): string | undefined {
-  const value = env[name]?.trim();
-  return value === undefined || value === '' ? undefined : value;
+/** Reads and validates every setting; throws a ConfigError naming the first bad one. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const settings = new Settings(env);
+  const secret = settings.required('GITHUB_WEBHOOK_SECRET');
+  const previousSecret = settings.optional('GITHUB_WEBHOOK_SECRET_PREVIOUS');
+  const pat = settings.optional('AZURE_DEVOPS_PAT');
+  const clientId = settings.optional('AZURE_CLIENT_ID');
+  const config: AppConfig = {
+    azureDevOps: {
+      orgUrl: settings.url('AZURE_DEVOPS_ORG_URL', settings.required('AZURE_DEVOPS_ORG_URL')),
+      project: settings.required('AZURE_DEVOPS_PROJECT'),
+      auth:
+        pat !== undefined
+          ? { kind: 'pat', token: pat }
+          : { kind: 'entra', ...(clientId === undefined ? {} : { managedIdentityClientId: clientId }) },
+      buildPipelineId: settings.positiveInteger('BUILD_PIPELINE_ID'),
+      timeoutSeconds: settings.positiveInteger('AZURE_DEVOPS_TIMEOUT_SECONDS'),
+    },
+    github: {
+      webhookSecrets: previousSecret === undefined ? [secret] : [secret, previousSecret],
+      repository: settings.matching('GITHUB_REPOSITORY', GITHUB_REPOSITORY, 'must be "owner/name"'),
+      branches: settings.list('GITHUB_BRANCHES'),
+      pathsInclude: settings.list('GITHUB_PATHS_INCLUDE'),
+      pathsExclude: settings.list('GITHUB_PATHS_EXCLUDE'),
+    },
+    model: {
+      name: settings.safeName('MODEL_NAME'),
+      trigger: settings.oneOf('MODEL_TRIGGER', ['manifest', 'any-file']),
+      storageResourceId: settings.matching(
+        'MODEL_STORAGE_RESOURCE_ID',
+        STORAGE_ACCOUNT_ID,
+        'must be a storage account resource id (/subscriptions/…/resourceGroups/…/providers/Microsoft.Storage/storageAccounts/…)',
+      ),
+    },
+    storage: {
+      ...storageConnection(settings),
+      modelsContainer: settings.matching(
+        'MODELS_CONTAINER',
+        CONTAINER_NAME,
+        'is not a valid blob container name',
+      ),
+      ledgerContainer: settings.matching(
+        'LEDGER_CONTAINER',
+        CONTAINER_NAME,
+        'is not a valid blob container name',
+      ),
+    },
+    serviceHook: {
+      username: settings.required('SERVICE_HOOK_USERNAME'),
+      password: settings.required('SERVICE_HOOK_PASSWORD'),
+    },
+    release: {
+      ...releaseConfig(settings),
+      onPartialSuccess: settings.oneOf('RELEASE_ON_PARTIAL_SUCCESS', ['true', 'false']) === 'true',
+    },
+  };
+  return deepFreeze(config);
 }
 
-function required(env: Env, name: SettingName): string {
-  const value = read(env, name);
-  if (value === undefined) throw new ConfigError(name, 'is required but not set');
-  return value;
-}
-
-function positiveInteger(name: SettingName, value: string): number {
-  if (!/^[1-9][0-9]{0,9}$/.test(value))
-    throw new ConfigError(name, `must be a positive integer, got "${value}"`);
-  return Number(value);
-}
-
-function httpUrl(name: SettingName, value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError(name, 'must be an absolute http(s) URL');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigError(name, 'must be an absolute http(s) URL');
-  }
-  return url.href.replace(/\/+$/, '');
-}
-
-function list(env: Env, name: SettingName, fallback: readonly string[] = []): readonly string[] {
-  const value = read(env, name);
-  if (value === undefined) return fallback;
-  const items = value
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
-  if (items.length === 0) throw new ConfigError(name, 'must list at least one value');
-  return items;
-}
-
-function oneOf<const T extends string>(env: Env, name: SettingName, allowed: readonly T[], fallback: T): T {
-  const value = read(env, name);
-  if (value === undefined) return fallback;
-  const match = allowed.find((candidate) => candidate === value);
-  if (match === undefined)
-    throw new ConfigError(name, `must be one of ${allowed.join(', ')}; got "${value}"`);
-  return match;
-}
-
-function bool(env: Env, name: SettingName): boolean {
-  return oneOf(env, name, ['true', 'false'], 'false') === 'true';
-}
-
-function safeName(env: Env, name: SettingName, fallback?: string): string {
-  const value = fallback === undefined ? required(env, name) : (read(env, name) ?? fallback);
-  if (!SAFE_NAME.test(value)) {
-    throw new ConfigError(name, 'may hold only letters, digits, ".", "_" and "-" (at most 63 characters)');
-  }
-  return value;
-}
-
-function container(env: Env, name: SettingName, fallback: string): string {
-  const value = read(env, name) ?? fallback;
-  if (!CONTAINER_NAME.test(value))
-    throw new ConfigError(name, `is not a valid blob container name: "${value}"`);
-  return value;
-}
-
-function parseConnectionString(value: string): Map<string, string> {
-  const parts = new Map<string, string>();
-  for (const segment of value.split(';')) {
-    const separator = segment.indexOf('=');
-    if (separator > 0)
-      parts.set(segment.slice(0, separator).trim().toLowerCase(), segment.slice(separator + 1).trim());
-  }
-  return parts;
-}
-
-function storageConnection(env: Env): StorageConnection {
-  const connectionString = read(env, 'AzureWebJobsStorage');
+function storageConnection(settings: Settings): StorageConnection {
+  const connectionString = settings.optional('AzureWebJobsStorage');
   if (connectionString !== undefined) {
-    if (connectionString === 'UseDevelopmentStorage=true') {
-      return {
-        kind: 'connectionString',
-        connectionString,
-        blobEndpoint: 'http://127.0.0.1:10000/devstoreaccount1',
-        queueEndpoint: 'http://127.0.0.1:10001/devstoreaccount1',
-      };
-    }
-    const parts = parseConnectionString(connectionString);
-    const accountName = parts.get('accountname');
-    const suffix = parts.get('endpointsuffix') ?? 'core.windows.net';
-    const protocol = parts.get('defaultendpointsprotocol') ?? 'https';
-    const blobEndpoint =
-      parts.get('blobendpoint') ??
-      (accountName === undefined ? undefined : `${protocol}://${accountName}.blob.${suffix}`);
-    const queueEndpoint =
-      parts.get('queueendpoint') ??
-      (accountName === undefined ? undefined : `${protocol}://${accountName}.queue.${suffix}`);
-    if (blobEndpoint === undefined || queueEndpoint === undefined) {
+    if (
+      connectionString !== 'UseDevelopmentStorage=true' &&
+      !/(^|;)\s*(AccountName|BlobEndpoint)\s*=/i.test(connectionString)
+    )
       throw new ConfigError(
         'AzureWebJobsStorage',
-        'is not a storage connection string (no AccountName or endpoints)',
+        'is not a storage connection string (no AccountName or BlobEndpoint)',
       );
-    }
-    return {
-      kind: 'connectionString',
-      connectionString,
-      blobEndpoint: httpUrl('AzureWebJobsStorage', blobEndpoint),
-      queueEndpoint: httpUrl('AzureWebJobsStorage', queueEndpoint),
-    };
+    return { kind: 'connectionString', connectionString };
   }
-  const accountName = read(env, 'AzureWebJobsStorage__accountName');
-  const blobUri = read(env, 'AzureWebJobsStorage__blobServiceUri');
-  const queueUri = read(env, 'AzureWebJobsStorage__queueServiceUri');
-  const clientId = read(env, 'AzureWebJobsStorage__clientId');
+  const clientId = settings.optional('AzureWebJobsStorage__clientId');
   const identity = clientId === undefined ? {} : { clientId };
+  const blobUri = settings.optional('AzureWebJobsStorage__blobServiceUri');
   if (blobUri !== undefined) {
-    const blobEndpoint = httpUrl('AzureWebJobsStorage__blobServiceUri', blobUri);
+    const blobEndpoint = settings.url('AzureWebJobsStorage__blobServiceUri', blobUri);
+    const queueUri = settings.optional('AzureWebJobsStorage__queueServiceUri');
     const queueEndpoint =
       queueUri === undefined
         ? blobEndpoint.replace('.blob.', '.queue.')
-        : httpUrl('AzureWebJobsStorage__queueServiceUri', queueUri);
+        : settings.url('AzureWebJobsStorage__queueServiceUri', queueUri);
     return { kind: 'identity', blobEndpoint, queueEndpoint, ...identity };
   }
+  const accountName = settings.optional('AzureWebJobsStorage__accountName');
   if (accountName !== undefined) {
-    if (!/^[a-z0-9]{3,24}$/.test(accountName)) {
+    if (!/^[a-z0-9]{3,24}$/.test(accountName))
       throw new ConfigError('AzureWebJobsStorage__accountName', 'is not a valid storage account name');
-    }
+    // As the Functions host reads `__accountName`: the public cloud's endpoints.
     return {
       kind: 'identity',
       blobEndpoint: `https://${accountName}.blob.core.windows.net`,
@@ -266,81 +306,102 @@ function storageConnection(env: Env): StorageConnection {
   );
 }
 
-function releaseConfig(env: Env): ReleaseConfig {
-  const mode = oneOf(env, 'RELEASE_MODE', ['pipeline', 'classic'], 'pipeline');
-  const onPartialSuccess = bool(env, 'RELEASE_ON_PARTIAL_SUCCESS');
-  if (mode === 'pipeline') {
+function releaseConfig(settings: Settings): ReleaseConfig {
+  if (settings.oneOf('RELEASE_MODE', ['pipeline', 'classic']) === 'pipeline') {
     return {
-      mode,
-      pipelineId: positiveInteger('RELEASE_PIPELINE_ID', required(env, 'RELEASE_PIPELINE_ID')),
-      buildResourceAlias: safeName(env, 'RELEASE_BUILD_RESOURCE_ALIAS', 'build'),
-      onPartialSuccess,
+      mode: 'pipeline',
+      pipelineId: settings.positiveInteger('RELEASE_PIPELINE_ID', 'RELEASE_MODE is pipeline'),
+      buildResourceAlias: settings.safeName('RELEASE_BUILD_RESOURCE_ALIAS'),
     };
   }
   return {
-    mode,
-    definitionId: positiveInteger('RELEASE_DEFINITION_ID', required(env, 'RELEASE_DEFINITION_ID')),
-    artifactAlias: safeName(env, 'RELEASE_ARTIFACT_ALIAS', 'build'),
-    onPartialSuccess,
+    mode: 'classic',
+    definitionId: settings.positiveInteger('RELEASE_DEFINITION_ID', 'RELEASE_MODE is classic'),
+    artifactAlias: settings.safeName('RELEASE_ARTIFACT_ALIAS'),
   };
 }
 
-/** Reads and validates every setting; throws a ConfigError naming the first bad one. */
-export function loadConfig(env: Env = process.env): AppConfig {
-  const repository = required(env, 'GITHUB_REPOSITORY');
-  if (!GITHUB_REPOSITORY.test(repository)) {
-    throw new ConfigError('GITHUB_REPOSITORY', `must be "owner/name", got "${repository}"`);
-  }
-  const secret = required(env, 'GITHUB_WEBHOOK_SECRET');
-  const previousSecret = read(env, 'GITHUB_WEBHOOK_SECRET_PREVIOUS');
-  const pat = read(env, 'AZURE_DEVOPS_PAT');
-  const storageResourceId = required(env, 'MODEL_STORAGE_RESOURCE_ID');
-  if (
-    !/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Storage\/storageAccounts\/[^/]+$/i.test(
-      storageResourceId,
-    )
-  ) {
-    throw new ConfigError(
-      'MODEL_STORAGE_RESOURCE_ID',
-      'must be a storage account resource id (/subscriptions/…/resourceGroups/…/providers/Microsoft.Storage/storageAccounts/…)',
-    );
+/** Reading one setting at a time, each failure naming the setting. */
+class Settings {
+  constructor(private readonly env: Env) {}
+
+  /** The value, or the setting's default, or `undefined`. */
+  optional(name: SettingName): string | undefined {
+    const value = this.env[name]?.trim();
+    if (value === undefined || value === '') {
+      const spec: SettingSpec = SETTING_SPECS[name];
+      return spec.default;
+    }
+    if (KEY_VAULT_REFERENCE.test(value)) {
+      throw new ConfigError(
+        name,
+        "is an unresolved Key Vault reference: the app has no access to the secret yet (a role assignment still propagating, or a wrong secret URI). Check the reference status under the app's Environment variables, then restart the app.",
+      );
+    }
+    return value;
   }
 
-  const config: AppConfig = {
-    azureDevOps: {
-      orgUrl: httpUrl('AZURE_DEVOPS_ORG_URL', required(env, 'AZURE_DEVOPS_ORG_URL')),
-      project: required(env, 'AZURE_DEVOPS_PROJECT'),
-      auth: pat === undefined ? { kind: 'entra' } : { kind: 'pat', token: pat },
-      buildPipelineId: positiveInteger('BUILD_PIPELINE_ID', required(env, 'BUILD_PIPELINE_ID')),
-      timeoutSeconds: positiveInteger(
-        'AZURE_DEVOPS_TIMEOUT_SECONDS',
-        read(env, 'AZURE_DEVOPS_TIMEOUT_SECONDS') ?? '20',
-      ),
-    },
-    github: {
-      webhookSecrets: previousSecret === undefined ? [secret] : [secret, previousSecret],
-      repository,
-      branches: list(env, 'GITHUB_BRANCHES', ['main']),
-      pathsInclude: list(env, 'GITHUB_PATHS_INCLUDE'),
-      pathsExclude: list(env, 'GITHUB_PATHS_EXCLUDE'),
-    },
-    model: {
-      name: safeName(env, 'MODEL_NAME'),
-      trigger: oneOf(env, 'MODEL_TRIGGER', ['manifest', 'any-file'], 'manifest'),
-      storageResourceId,
-    },
-    storage: {
-      ...storageConnection(env),
-      modelsContainer: container(env, 'MODELS_CONTAINER', 'models'),
-      ledgerContainer: container(env, 'LEDGER_CONTAINER', 'flows'),
-    },
-    serviceHook: {
-      username: required(env, 'SERVICE_HOOK_USERNAME'),
-      password: required(env, 'SERVICE_HOOK_PASSWORD'),
-    },
-    release: releaseConfig(env),
-  };
-  return deepFreeze(config);
+  required(name: SettingName, when?: string): string {
+    const value = this.optional(name);
+    if (value === undefined)
+      throw new ConfigError(
+        name,
+        when === undefined ? 'is required but not set' : `is required when ${when}`,
+      );
+    return value;
+  }
+
+  positiveInteger(name: SettingName, when?: string): number {
+    const value = this.required(name, when);
+    if (!/^[1-9][0-9]{0,9}$/.test(value))
+      throw new ConfigError(name, `must be a positive integer, got "${value}"`);
+    return Number(value);
+  }
+
+  url(name: SettingName, value: string): string {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new ConfigError(name, 'must be an absolute http(s) URL');
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      throw new ConfigError(name, 'must be an absolute http(s) URL');
+    return url.href.replace(/\/+$/, '');
+  }
+
+  list(name: SettingName): readonly string[] {
+    const value = this.optional(name);
+    if (value === undefined) return [];
+    const items = value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+    if (items.length === 0) throw new ConfigError(name, 'must list at least one value');
+    return items;
+  }
+
+  oneOf<const T extends string>(name: SettingName, allowed: readonly T[]): T {
+    const value = this.required(name);
+    const match = allowed.find((candidate) => candidate === value);
+    if (match === undefined)
+      throw new ConfigError(name, `must be one of ${allowed.join(', ')}; got "${value}"`);
+    return match;
+  }
+
+  matching(name: SettingName, pattern: RegExp, problem: string): string {
+    const value = this.required(name);
+    if (!pattern.test(value)) throw new ConfigError(name, `${problem}, got "${value}"`);
+    return value;
+  }
+
+  safeName(name: SettingName): string {
+    return this.matching(
+      name,
+      SAFE_NAME,
+      'may hold only letters, digits, ".", "_" and "-" (at most 63 characters)',
+    );
+  }
 }
 
 function deepFreeze<T>(value: T): T {

@@ -13,7 +13,9 @@ export type InfrastructureErrorCode =
   | 'ADO_NOT_FOUND'
   | 'STORAGE_UNAVAILABLE'
   | 'LEDGER_CONFLICT'
-  | 'MODEL_UNREADABLE';
+  | 'MODEL_UNREADABLE'
+  /** A model blob is still being copied (CopyBlob on a hierarchical-namespace account). */
+  | 'MODEL_INCOMPLETE';
 
 export class InfrastructureError extends Error {
   constructor(
@@ -41,6 +43,15 @@ export class InfrastructureError extends Error {
 
 export function isInfrastructureError(value: unknown): value is InfrastructureError {
   return value instanceof InfrastructureError;
+}
+
+/**
+ * The one retry policy: only an infrastructure failure that says trying again later can
+ * succeed is worth a retry (by the Azure DevOps retry loop, the queue, or Event Grid).
+ * Anything else — a refusal, bad credentials, a programming error — fails at once.
+ */
+export function isRetryable(error: unknown): boolean {
+  return error instanceof InfrastructureError && error.transient;
 }
 
 /** A message safe to log or return: never a stack, never a nested cause. */

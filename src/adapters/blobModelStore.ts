@@ -1,7 +1,8 @@
-import type { ContainerClient } from '@azure/storage-blob';
+import type { BlobGetPropertiesResponse, ContainerClient } from '@azure/storage-blob';
 import { createHash } from 'node:crypto';
 import { InfrastructureError } from '../errors.js';
 import type { ModelBlob, ModelStore } from '../ports/modelStore.js';
+import { storageStatusOf } from './storageErrors.js';
 
 export class BlobModelStore implements ModelStore {
   constructor(private readonly container: ContainerClient) {}
@@ -12,7 +13,7 @@ export class BlobModelStore implements ModelStore {
   ): Promise<(ModelBlob & { bytes: Buffer }) | 'too-large' | undefined> {
     const blob = this.container.getBlobClient(blobPath);
     return this.call(`read ${blobPath}`, async () => {
-      const properties = await blob.getProperties();
+      const properties = copied(blobPath, await blob.getProperties());
       if ((properties.contentLength ?? 0) > maxBytes) return 'too-large';
       const response = await blob.download(0, undefined, { conditions: { ifMatch: properties.etag ?? '*' } });
       const chunks: Buffer[] = [];
@@ -36,7 +37,7 @@ export class BlobModelStore implements ModelStore {
 
   sizeOf(blobPath: string): Promise<number | undefined> {
     return this.call(`read properties of ${blobPath}`, async () => {
-      const properties = await this.container.getBlobClient(blobPath).getProperties();
+      const properties = copied(blobPath, await this.container.getBlobClient(blobPath).getProperties());
       return properties.contentLength ?? 0;
     });
   }
@@ -44,7 +45,7 @@ export class BlobModelStore implements ModelStore {
   digestOf(blobPath: string): Promise<ModelBlob | undefined> {
     const blob = this.container.getBlobClient(blobPath);
     return this.call(`hash ${blobPath}`, async () => {
-      const properties = await blob.getProperties();
+      const properties = copied(blobPath, await blob.getProperties());
       const size = properties.contentLength ?? 0;
       const declared = properties.metadata?.sha256;
       if (declared !== undefined && /^[0-9a-fA-F]{64}$/.test(declared)) {
@@ -72,16 +73,29 @@ export class BlobModelStore implements ModelStore {
     try {
       return await action();
     } catch (error) {
-      const status =
-        typeof error === 'object' && error !== null && 'statusCode' in error ? error.statusCode : undefined;
+      if (error instanceof InfrastructureError) throw error;
+      const status = storageStatusOf(error);
       if (status === 404) return undefined;
       throw new InfrastructureError('MODEL_UNREADABLE', `Models: ${operation} failed`, {
         transient: true,
         cause: error,
-        ...(typeof status === 'number' ? { status } : {}),
+        ...(status === undefined ? {} : { status }),
       });
     }
   }
+}
+
+/**
+ * A blob still being copied is not complete: on accounts with a hierarchical namespace,
+ * BlobCreated fires when CopyBlob starts. Transient, so the event is delivered again later.
+ */
+function copied(blobPath: string, properties: BlobGetPropertiesResponse): BlobGetPropertiesResponse {
+  if (properties.copyStatus === 'pending') {
+    throw new InfrastructureError('MODEL_INCOMPLETE', `Models: ${blobPath} is still being copied`, {
+      transient: true,
+    });
+  }
+  return properties;
 }
 
 /** A client built from a SAS connection string puts the token in every URL: keep it out of parameters and records. */

@@ -1,9 +1,9 @@
-import { buildCompleted } from '../functions/buildCompleted.js';
 import { flows } from '../functions/flows.js';
 import { flowWorker } from '../functions/flowWorker.js';
 import { githubPush } from '../functions/githubPush.js';
 import { modelUploaded } from '../functions/modelUploaded.js';
 import { replayPoison } from '../functions/replayPoison.js';
+import { serviceHook } from '../functions/serviceHook.js';
 import { stalledFlowSweeper } from '../functions/stalledFlowSweeper.js';
 import type { FunctionDefinition } from './functionDefinition.js';
 
@@ -11,7 +11,7 @@ import type { FunctionDefinition } from './functionDefinition.js';
 export const allFunctions: readonly FunctionDefinition[] = [
   githubPush,
   modelUploaded,
-  buildCompleted,
+  serviceHook,
   flowWorker,
   flows,
   replayPoison,

@@ -1,75 +1,189 @@
+/**
+ * The composition root: the adapters and use cases, wired once per worker process on first
+ * use. Function files ask for `getApp()` and see only the use cases and the few settings
+ * (credentials to check requests with) they need.
+ */
 import { loadConfig, type AppConfig } from '../config.js';
-import type { AzureDevOps } from '../ports/azureDevOps.js';
+import type { BlobCreatedEvent } from '../core/modelUpload.js';
+import type { FlowMessage } from '../core/flowMessage.js';
 import type { FlowLedger } from '../ports/flowLedger.js';
 import type { Logger } from '../ports/logger.js';
+import { systemClock, type Clock } from '../ports/clock.js';
+import type { BuildPipeline } from '../ports/buildPipeline.js';
+import type { Releaser } from '../ports/releaser.js';
 import type { ModelStore } from '../ports/modelStore.js';
 import type { WorkQueue } from '../ports/workQueue.js';
+import { STALE_AFTER_MS } from '../usecases/acceptBuild.js';
+import { acceptModelUpload, type ModelUploadOutcome } from '../usecases/acceptModelUpload.js';
+import { acceptPush, type PushDelivery, type PushOutcome } from '../usecases/acceptPush.js';
+import type { WorkItem } from '../usecases/dispatchOnce.js';
+import { processMessage, type WorkOutcome } from '../usecases/processMessage.js';
+import type { RetryOptions } from '../usecases/retry.js';
+import { sweepStalledFlows } from '../usecases/sweepStalledFlows.js';
 import { FLOW_POISON_QUEUE, FLOW_QUEUE } from './flowQueue.js';
-import { FlowEngine } from '../usecases/flowEngine.js';
 
-/** Long-lived collaborators, built once per worker on first use. */
-export interface Services {
-  readonly config: AppConfig;
+/** The adapters the use cases run on. */
+export interface Adapters {
   readonly ledger: FlowLedger;
-  readonly devops: AzureDevOps;
+  readonly builds: BuildPipeline;
+  readonly releaser: Releaser;
   readonly models: ModelStore;
   readonly queue: WorkQueue;
+  /** The models account's blob endpoint, which model-upload events must name. */
+  readonly blobEndpoint: string;
 }
 
-let current: Promise<Services> | undefined;
+/** What the functions can do, in the app's words. */
+export interface App {
+  readonly github: { readonly webhookSecrets: readonly string[] };
+  readonly serviceHook: { readonly username: string; readonly password: string };
+  acceptPush(push: PushDelivery, logger: Logger): Promise<PushOutcome>;
+  acceptModelUpload(event: BlobCreatedEvent, logger: Logger): Promise<ModelUploadOutcome>;
+  processMessage(message: FlowMessage, work: WorkItem, logger: Logger): Promise<WorkOutcome>;
+  sweepStalledFlows(sweepId: string): Promise<readonly FlowMessage[]>;
+  /** Read-only access to the ledger, for the flows API. */
+  readonly flows: Pick<FlowLedger, 'getFlow' | 'listFlows' | 'readPointers'>;
+  replayPoison(limit: number): ReturnType<WorkQueue['replayPoison']>;
+}
 
-export function getServices(): Promise<Services> {
-  current ??= buildServices(loadConfig()).catch((error: unknown) => {
-    current = undefined;
-    throw error;
-  });
+export interface ComposeOptions {
+  readonly clock?: Clock;
+  readonly retry?: RetryOptions;
+  /** How long one worker owns a flow's Azure DevOps call before another may take over. */
+  readonly claimMs?: number;
+  readonly staleMs?: number;
+}
+
+let current: Promise<App> | undefined;
+
+export function getApp(): Promise<App> {
+  current ??= loadAdapters(loadConfig())
+    .then(({ config, adapters }) => composeApp(config, adapters))
+    .catch((error: unknown) => {
+      current = undefined;
+      throw error;
+    });
   return current;
 }
 
-/** Test seam: forget the cached services so the next call reads `process.env` again. */
-export function resetServices(): void {
+/** Test seam: forget the composed app so the next call reads `process.env` again. */
+export function resetApp(): void {
   current = undefined;
 }
 
-export async function buildServices(config: AppConfig): Promise<Services> {
-  // Adapters (and the Azure SDKs behind them) load on first use, not at cold start.
+/** Wires the use cases over the adapters; pure, so tests can compose over in-memory adapters. */
+export function composeApp(config: AppConfig, adapters: Adapters, options: ComposeOptions = {}): App {
+  const { ledger, builds, releaser, models, queue } = adapters;
+  const clock = options.clock ?? systemClock;
+  const staleMs = options.staleMs ?? STALE_AFTER_MS;
+  const accepting = { ledger, clock, staleMs };
+  const working = {
+    ledger,
+    clock,
+    builds,
+    releaser,
+    claimMs: options.claimMs ?? 5 * 60_000,
+    retry: options.retry,
+    settings: {
+      project: config.azureDevOps.project,
+      buildPipelineId: config.azureDevOps.buildPipelineId,
+      branches: config.github.branches,
+      releaseOnPartialSuccess: config.release.onPartialSuccess,
+      ...(config.release.mode === 'pipeline' ? { releasePipelineId: config.release.pipelineId } : {}),
+    },
+  };
+  return {
+    github: { webhookSecrets: config.github.webhookSecrets },
+    serviceHook: config.serviceHook,
+    acceptPush: (push, logger) =>
+      acceptPush(
+        {
+          ...accepting,
+          logger,
+          filter: {
+            repository: config.github.repository,
+            branches: config.github.branches,
+            pathsInclude: config.github.pathsInclude,
+            pathsExclude: config.github.pathsExclude,
+          },
+          modelName: config.model.name,
+        },
+        push,
+      ),
+    acceptModelUpload: (event, logger) =>
+      acceptModelUpload(
+        {
+          ...accepting,
+          logger,
+          models,
+          settings: {
+            storageResourceId: config.model.storageResourceId,
+            blobEndpoint: adapters.blobEndpoint,
+            modelsContainer: config.storage.modelsContainer,
+            modelName: config.model.name,
+            trigger: config.model.trigger,
+          },
+          branches: config.github.branches,
+        },
+        event,
+      ),
+    processMessage: (message, work, logger) => processMessage({ ...working, logger }, message, work),
+    sweepStalledFlows: (sweepId) => sweepStalledFlows(accepting, sweepId),
+    flows: ledger,
+    replayPoison: (limit) => queue.replayPoison(limit),
+  };
+}
+
+/** The Azure adapters, and the SDKs behind them, load on first use, not at cold start. */
+export async function loadAdapters(
+  config: AppConfig,
+): Promise<{ readonly config: AppConfig; readonly adapters: Adapters }> {
   const [
     { createBlobServiceClient, createQueueServiceClient },
     { BlobFlowLedger },
     { BlobModelStore },
     { AzureDevOpsConnection },
-    { AzureDevOpsAdapter },
+    { AzureDevOpsBuildPipeline },
+    { PipelineReleaser },
+    { ClassicReleaser },
     { StorageWorkQueue },
   ] = await Promise.all([
     import('../adapters/storageClients.js'),
     import('../adapters/blobFlowLedger.js'),
     import('../adapters/blobModelStore.js'),
-    import('../adapters/azureDevOpsClient.js'),
-    import('../adapters/azureDevOpsAdapter.js'),
+    import('../adapters/azureDevOps/connection.js'),
+    import('../adapters/azureDevOps/buildPipeline.js'),
+    import('../adapters/azureDevOps/pipelineReleaser.js'),
+    import('../adapters/azureDevOps/classicReleaser.js'),
     import('../adapters/storageWorkQueue.js'),
   ]);
   const blobs = await createBlobServiceClient(config.storage);
-  const ledger = new BlobFlowLedger(blobs.getContainerClient(config.storage.ledgerContainer));
-  const connection = new AzureDevOpsConnection({
-    orgUrl: config.azureDevOps.orgUrl,
-    auth: config.azureDevOps.auth,
-    requestTimeoutMs: config.azureDevOps.timeoutSeconds * 1000,
-  });
-  const devops = new AzureDevOpsAdapter(connection, config.azureDevOps.project);
-  const models = new BlobModelStore(blobs.getContainerClient(config.storage.modelsContainer));
-  const queue = new StorageWorkQueue(
-    await createQueueServiceClient(config.storage),
-    FLOW_QUEUE,
-    FLOW_POISON_QUEUE,
-  );
-  return { config, ledger, devops, models, queue };
-}
-
-export function flowEngine(services: Services, logger: Logger): FlowEngine {
-  return new FlowEngine({
-    ledger: services.ledger,
-    devops: services.devops,
-    logger,
-    buildPipelineId: services.config.azureDevOps.buildPipelineId,
-  });
+  const runs = {
+    connection: new AzureDevOpsConnection({
+      orgUrl: config.azureDevOps.orgUrl,
+      auth: config.azureDevOps.auth,
+      requestTimeoutMs: config.azureDevOps.timeoutSeconds * 1000,
+    }),
+    project: config.azureDevOps.project,
+  };
+  const { release } = config;
+  return {
+    config,
+    adapters: {
+      ledger: new BlobFlowLedger(blobs.getContainerClient(config.storage.ledgerContainer)),
+      builds: new AzureDevOpsBuildPipeline(runs, config.azureDevOps.buildPipelineId),
+      releaser:
+        release.mode === 'pipeline'
+          ? new PipelineReleaser(runs, release.pipelineId, release.buildResourceAlias)
+          : new ClassicReleaser(runs, release.definitionId, release.artifactAlias),
+      models: new BlobModelStore(blobs.getContainerClient(config.storage.modelsContainer)),
+      queue: new StorageWorkQueue(
+        await createQueueServiceClient(config.storage),
+        FLOW_QUEUE,
+        FLOW_POISON_QUEUE,
+      ),
+      // The SDK reads the endpoint from the connection string (or was given it): never parsed here.
+      blobEndpoint: blobs.url.replace(/\/+$/, ''),
+    },
+  };
 }

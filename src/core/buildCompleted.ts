@@ -1,59 +1,33 @@
 import picomatch from 'picomatch';
-import { isObject, numberAt, objectAt, stringAt } from './guards.js';
-import type { ReleaseParameters } from './pipelineParameters.js';
+import type { FlowState, ModelRef } from './flow.js';
+import { isFlowId } from './flowId.js';
 import { isCommitSha, isSafeModelName, isSafeModelVersion } from './validation.js';
 
+export type BuildStatus = 'notStarted' | 'inProgress' | 'cancelling' | 'postponed' | 'completed' | 'unknown';
+export type BuildResult = 'succeeded' | 'partiallySucceeded' | 'failed' | 'canceled' | 'none' | 'unknown';
+
 /**
- * What an Azure DevOps `build.complete` service-hook notification claims. Service hooks
- * are not signed: this is only a hint of which build to re-read from the API.
+ * A build (or a deploy-pipeline run: a run is a build) as Azure DevOps reports it when re-read
+ * — never as a webhook claims it — with the app's own parameters read back from the run.
  */
-export interface BuildCompletedNotification {
-  readonly eventType: string;
-  readonly subscriptionId: string;
-  readonly notificationId: string;
-  readonly buildId: number | undefined;
-}
-
-export function parseBuildCompletedNotification(payload: unknown): BuildCompletedNotification | undefined {
-  if (!isObject(payload)) return undefined;
-  const resource = objectAt(payload, 'resource');
-  const notificationId = payload.notificationId;
-  // Current payloads carry resource.id; the oldest ones only resource.url (…/_apis/build/Builds/<id>).
-  const buildId =
-    (resource === undefined ? undefined : numberAt(resource, 'id')) ??
-    buildIdFromUrl(resource === undefined ? undefined : stringAt(resource, 'url'));
-  const rawNotificationId =
-    typeof notificationId === 'number' || typeof notificationId === 'string'
-      ? String(notificationId)
-      : (stringAt(payload, 'id') ?? '');
-  return {
-    eventType: stringAt(payload, 'eventType') ?? '',
-    // Both become the delivery's identity: anything but a GUID or a number is dropped, not stored.
-    subscriptionId: boundedId(stringAt(payload, 'subscriptionId') ?? ''),
-    notificationId: boundedId(rawNotificationId),
-    buildId: buildId !== undefined && Number.isSafeInteger(buildId) && buildId > 0 ? buildId : undefined,
-  };
-}
-
-function boundedId(value: string): string {
-  return /^[A-Za-z0-9-]{1,64}$/.test(value) ? value : '';
-}
-
-function buildIdFromUrl(url: string | undefined): number | undefined {
-  const match = url === undefined ? null : /\/_apis\/build\/builds\/(\d{1,10})(?:$|[/?])/i.exec(url);
-  return match?.[1] === undefined ? undefined : Number(match[1]);
-}
-
-/** A build as Azure DevOps reports it when re-read, in the terms the release decision needs. */
-export interface CompletedBuildFacts {
+export interface BuildFacts {
   readonly id: number;
+  readonly buildNumber: string;
+  readonly url: string;
   readonly projectName: string;
   readonly projectId: string;
-  readonly definitionId: number;
-  readonly status: string;
-  readonly result: string;
+  readonly pipelineId: number;
+  readonly status: BuildStatus;
+  readonly result: BuildResult;
+  /** `refs/heads/<branch>` for a branch build. */
   readonly sourceBranch: string;
+  /** The commit built. */
   readonly sourceVersion: string;
+  readonly queueTime?: string;
+  /** The `flowId` parameter the app started it with; absent for a run started by hand. */
+  readonly flowId?: string;
+  /** The model parameters the run carries, as given (checked before use). */
+  readonly model?: Partial<ModelRef>;
 }
 
 export interface ReleaseSettings {
@@ -75,27 +49,20 @@ export type BuildCompletedDecision =
   | { readonly kind: 'record'; readonly status: 'build-succeeded'; readonly reason: 'not-a-release-branch' }
   | { readonly kind: 'release' }
   /** A run of the deploy pipeline finished: the release it carries is done. */
-  | { readonly kind: 'release-completed'; readonly succeeded: boolean; readonly result: string };
+  | { readonly kind: 'release-completed'; readonly state: ReleaseState };
 
-export function decideBuildCompleted(
-  build: CompletedBuildFacts,
-  settings: ReleaseSettings,
-): BuildCompletedDecision {
+export function decideBuildCompleted(build: BuildFacts, settings: ReleaseSettings): BuildCompletedDecision {
   const project = settings.project.toLowerCase();
   if (build.projectName.toLowerCase() !== project && build.projectId.toLowerCase() !== project) {
     return { kind: 'ignore', reason: 'other-project', detail: `project ${build.projectName}` };
   }
-  if (build.definitionId === settings.releasePipelineId && build.definitionId !== settings.buildPipelineId) {
-    if (build.status !== 'completed')
-      return { kind: 'ignore', reason: 'not-completed', detail: `status ${build.status}` };
-    const succeeded = build.result === 'succeeded' || build.result === 'partiallySucceeded';
-    return { kind: 'release-completed', succeeded, result: build.result };
-  }
-  if (build.definitionId !== settings.buildPipelineId) {
-    return { kind: 'ignore', reason: 'other-pipeline', detail: `pipeline ${build.definitionId}` };
+  const isBuildPipeline = build.pipelineId === settings.buildPipelineId;
+  if (!isBuildPipeline && build.pipelineId !== settings.releasePipelineId) {
+    return { kind: 'ignore', reason: 'other-pipeline', detail: `pipeline ${build.pipelineId}` };
   }
   if (build.status !== 'completed')
     return { kind: 'ignore', reason: 'not-completed', detail: `status ${build.status}` };
+  if (!isBuildPipeline) return { kind: 'release-completed', state: deployRunState(build.result) };
   if (build.result === 'canceled')
     return { kind: 'record', status: 'build-canceled', reason: 'build canceled' };
   const releasable =
@@ -113,31 +80,102 @@ export function branchOf(sourceBranch: string): string | undefined {
   return sourceBranch.startsWith('refs/heads/') ? sourceBranch.slice('refs/heads/'.length) : undefined;
 }
 
-/** Release parameters, each checked against the same allow-lists as the build's, or why not. */
-export function releaseParameters(values: {
+/** A succeeded build on its way to release, every value checked against the build parameters' allow-lists. */
+export interface ReleaseCandidate {
   readonly buildId: number;
+  readonly buildNumber: string;
+  readonly flowId: string;
   readonly modelName: string;
   readonly modelVersion: string;
   readonly commit: string;
-  readonly flowId: string;
-}):
-  | { readonly ok: true; readonly parameters: ReleaseParameters }
+}
+
+export function releaseCandidate(
+  values: ReleaseCandidate,
+):
+  | { readonly ok: true; readonly candidate: ReleaseCandidate }
   | { readonly ok: false; readonly problem: string } {
   if (!isSafeModelName(values.modelName))
     return { ok: false, problem: 'model name is not allowed as a parameter' };
   if (!isSafeModelVersion(values.modelVersion))
     return { ok: false, problem: 'model version is not allowed as a parameter' };
   if (!isCommitSha(values.commit)) return { ok: false, problem: 'commit is not a SHA' };
-  if (!/^[0-9a-f]{20}$/.test(values.flowId)) return { ok: false, problem: 'flow id is malformed' };
+  if (!isFlowId(values.flowId)) return { ok: false, problem: 'flow id is malformed' };
+  return { ok: true, candidate: values };
+}
+
+/** The model a build ran with, from its parameters, when they are the app's and well-formed. */
+export function modelOfBuild(build: BuildFacts): ModelRef | undefined {
+  const { name, version, uri = '', sha256 = '' } = build.model ?? {};
+  if (name === undefined || version === undefined || !isSafeModelName(name) || !isSafeModelVersion(version))
+    return undefined;
+  return { name, version, uri, sha256 };
+}
+
+/**
+ * Where a release stands, whatever its kind: a deploy-pipeline run, or a classic release
+ * (summed over its stages: see `classicReleaseState` in the classic adapter).
+ */
+export type ReleaseState =
+  'in-progress' | 'succeeded' | 'partially-succeeded' | 'failed' | 'canceled' | 'rejected';
+
+export function deployRunState(result: BuildResult): ReleaseState {
+  switch (result) {
+    case 'succeeded':
+      return 'succeeded';
+    case 'partiallySucceeded':
+      return 'partially-succeeded';
+    case 'canceled':
+      return 'canceled';
+    case 'none':
+      return 'in-progress';
+    default:
+      return 'failed';
+  }
+}
+
+/**
+ * What a finished release means for its flow. A partially succeeded deployment did deploy
+ * (some steps were allowed to fail): `released`, saying so. Failed, rejected (an approval or
+ * a gate said no) and canceled deployments did not: `failed`, which an operator can replay.
+ */
+export function releaseOutcome(
+  state: ReleaseState,
+):
+  | { readonly kind: 'pending' }
+  | { readonly kind: 'released'; readonly reason: string }
+  | { readonly kind: 'failed'; readonly reason: string; readonly code: string } {
+  switch (state) {
+    case 'in-progress':
+      return { kind: 'pending' };
+    case 'succeeded':
+      return { kind: 'released', reason: 'deployment succeeded' };
+    case 'partially-succeeded':
+      return { kind: 'released', reason: 'deployment partially succeeded' };
+    case 'rejected':
+      return { kind: 'failed', reason: 'deployment rejected', code: 'DEPLOYMENT_REJECTED' };
+    case 'canceled':
+      return { kind: 'failed', reason: 'deployment canceled', code: 'DEPLOYMENT_CANCELED' };
+    case 'failed':
+      return { kind: 'failed', reason: 'deployment failed', code: 'DEPLOYMENT_FAILED' };
+  }
+}
+
+/** The state of a flow whose build just completed with `decision`. */
+export function completedBuildState(
+  status: 'build-succeeded' | 'build-failed' | 'build-canceled',
+  build: BuildFacts,
+  model: ModelRef | undefined,
+): FlowState {
   return {
-    ok: true,
-    parameters: {
-      buildId: String(values.buildId),
-      imageTag: String(values.buildId),
-      modelName: values.modelName,
-      modelVersion: values.modelVersion,
-      commit: values.commit,
-      flowId: values.flowId,
+    status,
+    ...(model === undefined ? {} : { model }),
+    build: {
+      id: build.id,
+      url: build.url,
+      result: build.result,
+      buildNumber: build.buildNumber,
+      ...(build.queueTime === undefined ? {} : { queuedAt: build.queueTime }),
     },
   };
 }

@@ -1,22 +1,18 @@
 /**
  * The flow record: one model version joined with one commit, and everything that
  * happened to it. Semantics: ../shared/flow-semantics.md (identity, pointers, joins, states).
+ *
+ * A flow's type says by its status which fields exist: a queued flow has the model to build
+ * with, a started one its build, a releasing one its release. Every change goes through the
+ * functions below, so no record is ever written that breaks those rules.
  */
+import { isFlowId } from './flowId.js';
+import { isObject } from './guards.js';
 
-export type FlowStatus =
-  | 'waiting-for-model'
-  | 'build-queued'
-  | 'build-started'
-  | 'build-succeeded'
-  | 'build-failed'
-  | 'build-canceled'
-  | 'releasing'
-  | 'released'
-  | 'superseded'
-  | 'skipped'
-  | 'failed';
+export type FlowStatus = FlowRecord['status'];
 
-export type TriggerKind = 'push' | 'model' | 'manual' | 'waiting';
+/** What asked for the build: the build pipeline's `trigger` parameter takes these values. */
+export type TriggerKind = 'push' | 'model' | 'manual';
 
 export interface ModelRef {
   readonly name: string;
@@ -25,8 +21,11 @@ export interface ModelRef {
   readonly sha256: string;
 }
 
+export type DeliverySource = 'github' | 'eventgrid' | 'servicehook' | 'operator' | 'system';
+
+/** The delivery that caused a change: its idempotency key (see flow-semantics.md, Identity). */
 export interface DeliveryRef {
-  readonly source: 'github' | 'eventgrid' | 'servicehook' | 'operator' | 'system';
+  readonly source: DeliverySource;
   readonly id: string;
 }
 
@@ -63,20 +62,16 @@ export interface FlowError {
   readonly at: string;
 }
 
-export interface FlowRecord {
+interface FlowBase {
   readonly schemaVersion: 1;
   readonly flowId: string;
-  readonly status: FlowStatus;
-  /** `undefined` only while the flow waits for the first promoted model. */
-  readonly model?: ModelRef;
   readonly modelName: string;
   /** `undefined` when a model upload ran on a branch whose head commit was never seen yet. */
   readonly commit?: string;
   readonly branch: string;
   readonly trigger: TriggerKind;
   readonly triggers: readonly FlowTrigger[];
-  readonly build?: BuildRef;
-  readonly release?: ReleaseRef;
+  /** Why the flow is in its status, when the last transition said. */
   readonly reason?: string;
   readonly lastError?: FlowError;
   readonly attempts: number;
@@ -92,34 +87,46 @@ export interface FlowRecord {
   readonly updatedAt: string;
 }
 
-/** A new state for a flow, recorded with when and why. */
-export function transition(
-  flow: FlowRecord,
-  status: FlowStatus,
-  delivery: DeliveryRef,
-  at: string,
-  changes: Partial<
-    Omit<FlowRecord, 'schemaVersion' | 'flowId' | 'history' | 'createdAt' | 'updatedAt' | 'status'>
-  > = {},
-): FlowRecord {
-  const reason = changes.reason;
-  const entry: FlowTransition =
-    reason === undefined ? { status, at, delivery } : { status, at, delivery, reason };
-  // A claim only covers the pending build call: any transition ends it unless renewed.
-  const { claimedUntil: _endedClaim, claimedBy: _endedOwner, ...rest } = flow;
-  return { ...rest, ...changes, status, updatedAt: at, history: [...flow.history, entry] };
-}
+/** Which fields a flow has, by status. */
+export type FlowState =
+  | {
+      readonly status: 'waiting-for-model';
+      readonly model?: undefined;
+      readonly build?: undefined;
+      readonly release?: undefined;
+    }
+  | {
+      readonly status: 'build-queued';
+      readonly model: ModelRef;
+      readonly build?: undefined;
+      readonly release?: undefined;
+    }
+  | {
+      readonly status: 'build-started' | 'build-succeeded' | 'build-failed' | 'build-canceled' | 'superseded';
+      /** Absent only for a build started by hand without the app's parameters. */
+      readonly model?: ModelRef;
+      readonly build: BuildRef;
+      readonly release?: undefined;
+    }
+  | {
+      readonly status: 'releasing' | 'released';
+      readonly model?: ModelRef;
+      readonly build: BuildRef;
+      readonly release: ReleaseRef;
+    }
+  | {
+      readonly status: 'skipped' | 'failed';
+      readonly model?: ModelRef;
+      readonly build?: BuildRef;
+      readonly release?: ReleaseRef;
+    };
 
-/** Adds a delivery to the flow's triggers unless it is already there (redeliveries). */
-export function withTrigger(flow: FlowRecord, trigger: FlowTrigger): FlowRecord {
-  const known = flow.triggers.some(
-    (existing) =>
-      existing.delivery.source === trigger.delivery.source && existing.delivery.id === trigger.delivery.id,
-  );
-  return known ? flow : { ...flow, triggers: [...flow.triggers, trigger] };
-}
+export type FlowRecord = FlowBase & FlowState;
 
-const FLOW_STATUSES: ReadonlySet<string> = new Set<FlowStatus>([
+/** A flow whose build can be started: it has a model and no build yet. */
+export type BuildableFlow = FlowRecord & { readonly model: ModelRef; readonly build?: undefined };
+
+export const FLOW_STATUSES = [
   'waiting-for-model',
   'build-queued',
   'build-started',
@@ -131,19 +138,172 @@ const FLOW_STATUSES: ReadonlySet<string> = new Set<FlowStatus>([
   'superseded',
   'skipped',
   'failed',
-]);
+] as const satisfies readonly FlowStatus[];
 
 export function isFlowStatus(value: unknown): value is FlowStatus {
-  return typeof value === 'string' && FLOW_STATUSES.has(value);
+  return FLOW_STATUSES.some((status) => status === value);
 }
 
-/** Checks a record read back from the ledger before it is trusted as a FlowRecord. */
-export function isFlowRecord(value: unknown): value is FlowRecord {
-  if (typeof value !== 'object' || value === null) return false;
-  const record: Partial<Record<keyof FlowRecord, unknown>> = value;
+/** A new flow, with its first history entry. */
+export function newFlow(fields: {
+  readonly flowId: string;
+  readonly modelName: string;
+  readonly commit?: string | undefined;
+  readonly branch: string;
+  readonly trigger: TriggerKind;
+  readonly delivery: DeliveryRef;
+  readonly at: string;
+  readonly state: FlowState;
+  readonly reason?: string | undefined;
+}): FlowRecord {
+  const { flowId, modelName, commit, branch, trigger, delivery, at, state, reason } = fields;
+  return {
+    schemaVersion: 1,
+    flowId,
+    modelName,
+    ...(commit === undefined ? {} : { commit }),
+    branch,
+    trigger,
+    triggers: [{ kind: trigger, delivery, at }],
+    attempts: 0,
+    ...(reason === undefined ? {} : { reason }),
+    history: [historyEntry(state.status, delivery, at, reason)],
+    createdAt: at,
+    updatedAt: at,
+    ...state,
+  };
+}
+
+export interface TransitionNote {
+  readonly reason?: string;
+  readonly lastError?: FlowError;
+  /** The commit Azure DevOps built, for a flow started on a branch ref. */
+  readonly commit?: string;
+}
+
+/** A new state for a flow, recorded with when and why. Any transition ends a claim. */
+export function transition(
+  flow: FlowRecord,
+  next: FlowState,
+  delivery: DeliveryRef,
+  at: string,
+  note: TransitionNote = {},
+): FlowRecord {
+  const {
+    status: _status,
+    model: _model,
+    build: _build,
+    release: _release,
+    reason: _reason,
+    claimedUntil: _claimedUntil,
+    claimedBy: _claimedBy,
+    ...base
+  } = flow;
+  return {
+    ...base,
+    ...(base.commit === undefined && note.commit !== undefined ? { commit: note.commit } : {}),
+    ...(note.reason === undefined ? {} : { reason: note.reason }),
+    ...(note.lastError === undefined ? {} : { lastError: note.lastError }),
+    ...next,
+    updatedAt: at,
+    history: [...flow.history, historyEntry(next.status, delivery, at, note.reason)],
+  };
+}
+
+/** The state a flow keeps its model in, for transitions that change only the status and build/release. */
+export function modelOf(flow: FlowRecord): { readonly model?: ModelRef } {
+  return flow.model === undefined ? {} : { model: flow.model };
+}
+
+/** The `failed` state of a flow: it keeps what it had (model, build, release) for a replay. */
+export function failedState(flow: FlowRecord): FlowState {
+  return {
+    status: 'failed',
+    ...(flow.model === undefined ? {} : { model: flow.model }),
+    ...(flow.build === undefined ? {} : { build: flow.build }),
+    ...(flow.release === undefined ? {} : { release: flow.release }),
+  };
+}
+
+/** Adds a delivery to the flow's triggers unless it is already there (redeliveries). */
+export function withTrigger(flow: FlowRecord, trigger: FlowTrigger): FlowRecord {
+  return hasDelivery(flow, trigger.delivery) ? flow : { ...flow, triggers: [...flow.triggers, trigger] };
+}
+
+export function hasDelivery(flow: FlowRecord, delivery: DeliveryRef): boolean {
+  return flow.triggers.some(
+    (existing) => existing.delivery.source === delivery.source && existing.delivery.id === delivery.id,
+  );
+}
+
+/** One worker (a queue message) takes the flow's pending Azure DevOps call of `phase`. */
+export function withClaim(
+  flow: FlowRecord,
+  claim: {
+    readonly by: string;
+    readonly until: string;
+    readonly phase: 'build' | 'release';
+    readonly at: string;
+  },
+): FlowRecord {
+  const dispatched =
+    claim.phase === 'build'
+      ? { dispatchedAt: flow.dispatchedAt ?? claim.at }
+      : { releaseDispatchedAt: flow.releaseDispatchedAt ?? claim.at };
+  return {
+    ...flow,
+    ...dispatched,
+    claimedBy: claim.by,
+    claimedUntil: claim.until,
+    attempts: flow.attempts + 1,
+    updatedAt: claim.at,
+  };
+}
+
+/** Whether a worker holds the flow's pending Azure DevOps call right now. */
+export function isClaimed(flow: FlowRecord, nowMs: number): boolean {
+  return flow.claimedUntil !== undefined && Date.parse(flow.claimedUntil) > nowMs;
+}
+
+/** A flow whose build may start: queued, or failed before its build existed. */
+export function isBuildable(flow: FlowRecord): flow is BuildableFlow {
   return (
+    flow.build === undefined &&
+    flow.model !== undefined &&
+    (flow.status === 'build-queued' || flow.status === 'failed')
+  );
+}
+
+/**
+ * A queued flow with no sign of life for `staleMs` — its queue message was never written, or
+ * was lost — must be queued again. A duplicate message is harmless: the worker claims first.
+ */
+export function isStalled(flow: FlowRecord, nowMs: number, staleMs: number): boolean {
+  return (
+    flow.status === 'build-queued' && !isClaimed(flow, nowMs) && Date.parse(flow.updatedAt) + staleMs <= nowMs
+  );
+}
+
+function historyEntry(
+  status: FlowStatus,
+  delivery: DeliveryRef,
+  at: string,
+  reason: string | undefined,
+): FlowTransition {
+  return reason === undefined ? { status, at, delivery } : { status, at, delivery, reason };
+}
+
+/** Checks a record read back from the ledger, status rules included, before it is trusted. */
+export function isFlowRecord(value: unknown): value is FlowRecord {
+  if (!isObject(value)) return false;
+  const record: Partial<Record<keyof FlowRecord, unknown>> = value;
+  const model = record.model === undefined || isModelRef(record.model);
+  const build = record.build === undefined || isBuildRef(record.build);
+  const release = record.release === undefined || isReleaseRef(record.release);
+  if (!(
     record.schemaVersion === 1 &&
     typeof record.flowId === 'string' &&
+    isFlowId(record.flowId) &&
     isFlowStatus(record.status) &&
     typeof record.modelName === 'string' &&
     typeof record.branch === 'string' &&
@@ -153,12 +313,29 @@ export function isFlowRecord(value: unknown): value is FlowRecord {
     typeof record.createdAt === 'string' &&
     typeof record.updatedAt === 'string' &&
     (record.commit === undefined || typeof record.commit === 'string') &&
-    (record.model === undefined || isModelRef(record.model))
-  );
+    model &&
+    build &&
+    release
+  ))
+    return false;
+  switch (record.status) {
+    case 'waiting-for-model':
+      return record.model === undefined && record.build === undefined && record.release === undefined;
+    case 'build-queued':
+      return record.model !== undefined && record.build === undefined && record.release === undefined;
+    case 'releasing':
+    case 'released':
+      return record.build !== undefined && record.release !== undefined;
+    case 'skipped':
+    case 'failed':
+      return true;
+    default:
+      return record.build !== undefined && record.release === undefined;
+  }
 }
 
 export function isModelRef(value: unknown): value is ModelRef {
-  if (typeof value !== 'object' || value === null) return false;
+  if (!isObject(value)) return false;
   const model: Partial<Record<keyof ModelRef, unknown>> = value;
   return (
     typeof model.name === 'string' &&
@@ -168,20 +345,15 @@ export function isModelRef(value: unknown): value is ModelRef {
   );
 }
 
-/** Whether a worker holds the flow's pending Azure DevOps call right now. */
-export function isClaimed(flow: FlowRecord, nowMs: number): boolean {
-  return flow.claimedUntil !== undefined && Date.parse(flow.claimedUntil) > nowMs;
+function isBuildRef(value: unknown): value is BuildRef {
+  return isObject(value) && typeof value.id === 'number' && typeof value.url === 'string';
 }
 
-/**
- * A queued flow with no sign of life for `staleMs` — its queue message was never written, or
- * was lost — must be queued again. A duplicate message is harmless: the worker claims first.
- */
-export function isStalled(flow: FlowRecord, nowMs: number, staleMs: number): boolean {
+function isReleaseRef(value: unknown): value is ReleaseRef {
   return (
-    flow.status === 'build-queued' &&
-    flow.build === undefined &&
-    !isClaimed(flow, nowMs) &&
-    Date.parse(flow.updatedAt) + staleMs <= nowMs
+    isObject(value) &&
+    (value.mode === 'pipeline' || value.mode === 'classic') &&
+    typeof value.id === 'number' &&
+    typeof value.url === 'string'
   );
 }

@@ -1,4 +1,5 @@
-import type { DeliveryRef } from './flow.js';
+import type { DeliveryRef, DeliverySource } from './flow.js';
+import { isFlowId } from './flowId.js';
 import { isObject, numberAt, objectAt, stringAt } from './guards.js';
 
 /**
@@ -7,13 +8,37 @@ import { isObject, numberAt, objectAt, stringAt } from './guards.js';
  * duplicate or replayed message is harmless.
  */
 export type FlowMessage =
+  /** Start the flow's build. */
   | { readonly v: 1; readonly kind: 'build'; readonly flowId: string; readonly delivery: DeliveryRef }
-  | { readonly v: 1; readonly kind: 'release'; readonly buildId: number; readonly delivery: DeliveryRef };
+  /** Azure DevOps says a build (or a deploy run) completed: record it, release it if it is one to release. */
+  | {
+      readonly v: 1;
+      readonly kind: 'build-completed';
+      readonly buildId: number;
+      readonly delivery: DeliveryRef;
+    }
+  /** Azure DevOps says a classic release's deployment completed: record the outcome on its flow. */
+  | {
+      readonly v: 1;
+      readonly kind: 'release-completed';
+      readonly releaseId: number;
+      readonly delivery: DeliveryRef;
+    };
 
-const SOURCES = new Set(['github', 'eventgrid', 'servicehook', 'operator', 'system']);
+const SOURCES: ReadonlySet<string> = new Set<DeliverySource>([
+  'github',
+  'eventgrid',
+  'servicehook',
+  'operator',
+  'system',
+]);
 
 /** The longest delivery id any entry point accepts: every accepted delivery fits in a message. */
 export const MAX_DELIVERY_ID_LENGTH = 200;
+
+export function buildMessage(flowId: string, delivery: DeliveryRef): FlowMessage {
+  return { v: 1, kind: 'build', flowId, delivery };
+}
 
 export function parseFlowMessage(value: unknown): FlowMessage | undefined {
   if (!isObject(value) || value.v !== 1) return undefined;
@@ -28,21 +53,30 @@ export function parseFlowMessage(value: unknown): FlowMessage | undefined {
   )
     return undefined;
   const delivery: DeliveryRef = { source, id };
-  if (value.kind === 'build') {
-    const flowId = stringAt(value, 'flowId');
-    return flowId !== undefined && /^[0-9a-f]{20}$/.test(flowId)
-      ? { v: 1, kind: 'build', flowId, delivery }
-      : undefined;
+  switch (value.kind) {
+    case 'build': {
+      const flowId = stringAt(value, 'flowId');
+      return flowId !== undefined && isFlowId(flowId) ? buildMessage(flowId, delivery) : undefined;
+    }
+    // `release` is what version 0.1 called a completed build: messages still queued during an upgrade.
+    case 'release':
+    case 'build-completed': {
+      const buildId = positiveId(numberAt(value, 'buildId'));
+      return buildId === undefined ? undefined : { v: 1, kind: 'build-completed', buildId, delivery };
+    }
+    case 'release-completed': {
+      const releaseId = positiveId(numberAt(value, 'releaseId'));
+      return releaseId === undefined ? undefined : { v: 1, kind: 'release-completed', releaseId, delivery };
+    }
+    default:
+      return undefined;
   }
-  if (value.kind === 'release') {
-    const buildId = numberAt(value, 'buildId');
-    return buildId !== undefined && Number.isSafeInteger(buildId) && buildId > 0
-      ? { v: 1, kind: 'release', buildId, delivery }
-      : undefined;
-  }
-  return undefined;
 }
 
-function isDeliverySource(source: string): source is DeliveryRef['source'] {
+function positiveId(value: number | undefined): number | undefined {
+  return value !== undefined && Number.isSafeInteger(value) && value > 0 ? value : undefined;
+}
+
+function isDeliverySource(source: string): source is DeliverySource {
   return SOURCES.has(source);
 }

@@ -1,4 +1,3 @@
-import semver from 'semver';
 import { clipDetail, isObject, numberAt, stringAt } from './guards.js';
 import { MAX_DELIVERY_ID_LENGTH } from './flowMessage.js';
 import { isSafeModelName, isSafeModelVersion } from './validation.js';
@@ -52,8 +51,14 @@ export type ModelUploadDecision =
 
 export const MANIFEST_FILE = 'model.json';
 
-/** Blob APIs that mean "a blob's content is complete". ADLS Gen2 emits CreateFile (zero bytes) first, then FlushWithClose. */
-const COMPLETE_APIS = new Set(['PutBlob', 'PutBlockList', 'CopyBlob', 'FlushWithClose']);
+/**
+ * Blob APIs after which a blob's content is complete (Microsoft's blob event schema page):
+ * PutBlob and PutBlockList; FlushWithClose on Data Lake (CreateFile, zero bytes, comes first);
+ * SftpCommit for an SFTP upload. CopyBlob too, except on accounts with a hierarchical
+ * namespace, where it fires when the copy *starts*: the model store refuses a blob whose copy
+ * is still pending as a transient failure, so Event Grid delivers the event again later.
+ */
+const COMPLETE_APIS = new Set(['PutBlob', 'PutBlockList', 'CopyBlob', 'FlushWithClose', 'SftpCommit']);
 const SUBJECT = /^\/blobServices\/default\/containers\/([^/]+)\/blobs\/(.+)$/;
 const FILE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -130,6 +135,10 @@ export function decideModelUpload(
   return { kind: 'candidate', modelName, version, blobPath, trigger: settings.trigger };
 }
 
+/**
+ * Whether `data.url` names this blob on the configured account: its blob endpoint, or the
+ * same account's Data Lake endpoint (`<account>.dfs.…`), which Data Lake uploads report.
+ */
 function urlMatches(url: string, blobEndpoint: string, container: string, blobPath: string): boolean {
   let parsed: URL;
   let endpoint: URL;
@@ -139,10 +148,14 @@ function urlMatches(url: string, blobEndpoint: string, container: string, blobPa
   } catch {
     return false;
   }
+  const host = endpoint.host.toLowerCase();
+  const hosts = [host];
+  const [account, service, ...domain] = host.split('.');
+  if (service === 'blob' && account !== undefined) hosts.push([account, 'dfs', ...domain].join('.'));
   const expectedPath = `${endpoint.pathname.replace(/\/+$/, '')}/${container}/${blobPath}`;
   return (
     parsed.protocol === endpoint.protocol &&
-    parsed.host.toLowerCase() === endpoint.host.toLowerCase() &&
+    hosts.includes(parsed.host.toLowerCase()) &&
     decodeURIComponent(parsed.pathname) === expectedPath
   );
 }
@@ -187,18 +200,4 @@ export function parseManifest(value: unknown): ManifestParseResult {
     parsed.push({ path, size, sha256: sha256.toLowerCase() });
   }
   return { ok: true, manifest: { files: parsed } };
-}
-
-/**
- * Order of model versions: semantic-version order when both parse as semver, else the
- * upload time. Positive when `a` is newer than `b`.
- */
-export function compareModelVersions(
-  a: { readonly version: string; readonly uploadedAt: string },
-  b: { readonly version: string; readonly uploadedAt: string },
-): number {
-  const left = semver.parse(a.version);
-  const right = semver.parse(b.version);
-  if (left !== null && right !== null) return semver.compare(left, right);
-  return Date.parse(a.uploadedAt) - Date.parse(b.uploadedAt);
 }

@@ -32,8 +32,3 @@ export function verifyGitHubSignature(
   });
   return matched === -1 ? { valid: false, problem: 'mismatch' } : { valid: true, secretIndex: matched };
 }
-
-/** The header value GitHub would send for this body and secret (used by tests and the sandbox). */
-export function signGitHubPayload(rawBody: Uint8Array | string, secret: string): string {
-  return `sha256=${createHmac('sha256', secret).update(rawBody).digest('hex')}`;
-}

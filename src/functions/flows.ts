@@ -1,14 +1,15 @@
+import '../app/setup.js';
 // @azure/functions is a CommonJS bundle whose exports Node's ESM loader cannot name: default-import it.
 import functions from '@azure/functions';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { FunctionDefinition } from '../app/functionDefinition.js';
-import { getServices } from '../app/services.js';
+import { getApp } from '../app/services.js';
+import { isFlowId } from '../core/flowId.js';
 import { isInfrastructureError } from '../errors.js';
-import { contextLogger } from '../http/contextLogger.js';
+import { invocationLogger } from '../app/invocationLogger.js';
 import { json, problem, unavailable } from '../http/responses.js';
 import { flowView } from '../usecases/flowView.js';
 
-const FLOW_ID = /^[0-9a-f]{20}$/;
 const MAX_LIMIT = 100;
 
 /**
@@ -25,14 +26,14 @@ export async function flowsHandler(
     return await readFlows(request, context);
   } catch (error) {
     if (!isInfrastructureError(error)) throw error;
-    contextLogger(context).error('Flows could not be read', { code: error.code, error: error.message });
+    invocationLogger(context).error('Flows could not be read', { code: error.code, error: error.message });
     return unavailable('The flow ledger', error.code, context.invocationId);
   }
 }
 
 async function readFlows(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const correlationId = context.invocationId;
-  const { ledger } = await getServices();
+  const { flows: ledger } = await getApp();
   const flowId = request.params.flowId;
 
   if (flowId === undefined || flowId === '') {
@@ -60,13 +61,13 @@ async function readFlows(request: HttpRequest, context: InvocationContext): Prom
   }
 
   if (flowId === 'current') {
-    const last = await ledger.getLastRelease();
+    const last = (await ledger.readPointers())?.value.lastRelease;
     const flow = last === undefined ? undefined : await ledger.getFlow(last.flowId);
     if (flow === undefined) return problem(404, 'NOT_FOUND', 'Nothing has been released yet.', correlationId);
     return json(200, flowView(flow.value));
   }
 
-  if (!FLOW_ID.test(flowId))
+  if (!isFlowId(flowId))
     return problem(400, 'FLOW_ID_INVALID', 'A flow id is 20 lower-case hex characters.', correlationId);
   const flow = await ledger.getFlow(flowId);
   if (flow === undefined) return problem(404, 'NOT_FOUND', `No flow ${flowId}.`, correlationId);

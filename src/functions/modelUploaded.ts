@@ -1,21 +1,23 @@
+import '../app/setup.js';
 // @azure/functions is a CommonJS bundle whose exports Node's ESM loader cannot name: default-import it.
 import functions from '@azure/functions';
 import type { EventGridEvent, InvocationContext } from '@azure/functions';
-import type { FunctionDefinition } from '../app/functionDefinition.js';
 import { enqueue, flowQueueOutput } from '../app/flowQueue.js';
-import { flowEngine, getServices } from '../app/services.js';
+import type { FunctionDefinition } from '../app/functionDefinition.js';
+import { invocationLogger } from '../app/invocationLogger.js';
+import { getApp } from '../app/services.js';
 import { readBlobCreatedEvent } from '../core/modelUpload.js';
-import { isInfrastructureError } from '../errors.js';
-import { contextLogger } from '../http/contextLogger.js';
-import { handleModelUpload } from '../usecases/handleModelUpload.js';
+import { isInfrastructureError, isRetryable } from '../errors.js';
+import { messagesOf } from '../usecases/acceptModelUpload.js';
 
 /**
- * Event Grid `Microsoft.Storage.BlobCreated` → build of a new model version.
- * Event Grid retries for 24 h on failure, so this throws only for transient failures
- * (storage or Azure DevOps unavailable); every other outcome is acknowledged.
+ * Event Grid `Microsoft.Storage.BlobCreated` → build of a new model version. Throwing makes
+ * Event Grid deliver the event again (for up to 24 h, then to the dead-letter container), so
+ * this throws only what a retry can fix (`isRetryable`: storage unavailable, a blob still
+ * being copied); every other outcome, a permanent failure included, is logged and acknowledged.
  */
 export async function modelUploadedHandler(event: EventGridEvent, context: InvocationContext): Promise<void> {
-  const logger = contextLogger(context);
+  const logger = invocationLogger(context);
   const blobEvent = readBlobCreatedEvent(event);
   if (blobEvent === undefined) {
     logger.warn('Event Grid event skipped: not a blob event', {
@@ -24,56 +26,24 @@ export async function modelUploadedHandler(event: EventGridEvent, context: Invoc
     });
     return;
   }
-  const services = await getServices();
-  const { config } = services;
-  let outcome;
+  const app = await getApp();
   try {
-    outcome = await handleModelUpload(
-      {
-        ledger: services.ledger,
-        models: services.models,
-        engine: flowEngine(services, logger),
-        logger,
-        settings: {
-          storageResourceId: config.model.storageResourceId,
-          blobEndpoint: config.storage.blobEndpoint,
-          modelsContainer: config.storage.modelsContainer,
-          modelName: config.model.name,
-          trigger: config.model.trigger,
-        },
-        branches: config.github.branches,
-      },
-      blobEvent,
-    );
-  } catch (error) {
-    // Throwing makes Event Grid redeliver (for up to 24 h): worth it only when a retry can succeed.
-    // A permanent failure is already recorded on the flow, where it can be replayed.
-    if (isInfrastructureError(error) && !error.transient) {
-      logger.error('Model upload failed permanently', {
+    const outcome = await app.acceptModelUpload(blobEvent, logger);
+    enqueue(context, messagesOf(outcome));
+    if (outcome.kind === 'build') {
+      logger.info('Model upload accepted', {
         eventId: event.id,
-        code: error.code,
-        error: error.message,
+        outcome: outcome.build.kind,
+        flowId: outcome.build.flow.flowId,
+        queued: messagesOf(outcome).length,
       });
-      return;
     }
-    throw error;
-  }
-  if (outcome.kind === 'build') {
-    const toBuild = [outcome.build, ...outcome.waitingBuilt].filter((accepted) => accepted.enqueue);
-    enqueue(
-      context,
-      toBuild.map((accepted) => ({
-        v: 1,
-        kind: 'build',
-        flowId: accepted.flow.flowId,
-        delivery: { source: 'eventgrid', id: event.id },
-      })),
-    );
-    logger.info('Model upload accepted', {
+  } catch (error) {
+    if (isRetryable(error) || !isInfrastructureError(error)) throw error;
+    logger.error('Model upload failed permanently: not retried', {
       eventId: event.id,
-      outcome: outcome.build.kind,
-      flowId: outcome.build.flow.flowId,
-      queued: toBuild.length,
+      code: error.code,
+      error: error.message,
     });
   }
 }

@@ -1,11 +1,12 @@
+import '../app/setup.js';
 // @azure/functions is a CommonJS bundle whose exports Node's ESM loader cannot name: default-import it.
 import functions from '@azure/functions';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { FLOW_POISON_QUEUE } from '../app/flowQueue.js';
 import type { FunctionDefinition } from '../app/functionDefinition.js';
-import { getServices } from '../app/services.js';
+import { getApp } from '../app/services.js';
 import { isInfrastructureError } from '../errors.js';
-import { contextLogger } from '../http/contextLogger.js';
+import { invocationLogger } from '../app/invocationLogger.js';
 import { json, problem, unavailable } from '../http/responses.js';
 
 const MAX_REPLAY = 1000;
@@ -28,16 +29,16 @@ export async function replayPoisonHandler(
       context.invocationId,
     );
   }
-  const { queue } = await getServices();
+  const app = await getApp();
   let result;
   try {
-    result = await queue.replayPoison(Number(limitText));
+    result = await app.replayPoison(Number(limitText));
   } catch (error) {
     if (!isInfrastructureError(error)) throw error;
-    contextLogger(context).error('Replay failed', { code: error.code, error: error.message });
+    invocationLogger(context).error('Replay failed', { code: error.code, error: error.message });
     return unavailable('The queue', error.code, context.invocationId);
   }
-  contextLogger(context).info('Poison messages replayed', { ...result, queue: FLOW_POISON_QUEUE });
+  invocationLogger(context).info('Poison messages replayed', { ...result, queue: FLOW_POISON_QUEUE });
   return json(200, result);
 }
 

@@ -1,10 +1,15 @@
-import { isStalled, type FlowRecord } from '../core/flow.js';
+import { isStalled } from '../core/flow.js';
+import { buildMessage, type FlowMessage } from '../core/flowMessage.js';
+import type { Clock } from '../ports/clock.js';
 import type { FlowLedger } from '../ports/flowLedger.js';
-import { STALE_AFTER_MS } from './flowEngine.js';
+
+export interface SweepDeps {
+  readonly ledger: FlowLedger;
+  readonly clock: Clock;
+  readonly staleMs: number;
+}
 
 export interface SweepOptions {
-  readonly now?: () => Date;
-  readonly staleMs?: number;
   /** Look at most at this many of the newest flows. */
   readonly maxFlows?: number;
   /** And none created longer ago than this. */
@@ -13,31 +18,32 @@ export interface SweepOptions {
 
 /**
  * Finds accepted flows whose queue message never got the build started (the output
- * binding failed after the ledger write, a message expired): they are queued again. Reads
- * the newest flows only, through the index, never the whole ledger.
+ * binding failed after the ledger write, a message expired) and answers the messages that
+ * queue them again. Reads the newest flows only, through the index, never the whole ledger.
  */
-export async function findStalledFlows(
-  ledger: FlowLedger,
+export async function sweepStalledFlows(
+  deps: SweepDeps,
+  sweepId: string,
   options: SweepOptions = {},
-): Promise<readonly FlowRecord[]> {
-  const nowMs = (options.now ?? (() => new Date()))().getTime();
-  const staleMs = options.staleMs ?? STALE_AFTER_MS;
+): Promise<readonly FlowMessage[]> {
+  const nowMs = deps.clock().getTime();
   const maxFlows = options.maxFlows ?? 1000;
   const oldest = nowMs - (options.maxAgeMs ?? 24 * 60 * 60_000);
-  const stalled: FlowRecord[] = [];
+  const messages: FlowMessage[] = [];
   let seen = 0;
   let token: string | undefined;
   do {
-    const page = await ledger.listFlows({
+    const page = await deps.ledger.listFlows({
       limit: 100,
       ...(token === undefined ? {} : { continuationToken: token }),
     });
     for (const flow of page.flows) {
-      if (Date.parse(flow.createdAt) < oldest) return stalled;
-      if (isStalled(flow, nowMs, staleMs)) stalled.push(flow);
+      if (Date.parse(flow.createdAt) < oldest) return messages;
+      if (isStalled(flow, nowMs, deps.staleMs))
+        messages.push(buildMessage(flow.flowId, { source: 'system', id: `sweep-${sweepId}` }));
     }
     seen += page.flows.length;
     token = page.continuationToken;
   } while (token !== undefined && seen < maxFlows);
-  return stalled;
+  return messages;
 }

@@ -1,9 +1,9 @@
 /**
- * The settings the app reads (SETTINGS in src/config.ts), the app settings infra/main.bicep
+ * The settings the app reads (SETTING_SPECS in src/config.ts), the app settings infra/main.bicep
  * provisions, and local.settings.sample.json must agree.
  */
 import { describe, expect, it } from 'vitest';
-import { SETTINGS } from '../../src/config.js';
+import { SETTING_SPECS } from '../../src/config.js';
 import {
   bicepObjectKeys,
   bicepParams,
@@ -21,20 +21,19 @@ const always = bicepObjectKeys(main, 'appSettings');
 const conditional = bicepUnionKeys(main, 'conditionalAppSettings');
 const provisioned = new Map([...always, ...conditional]);
 
-const settingNames: readonly string[] = Object.keys(SETTINGS);
-const required = Object.entries(SETTINGS)
-  .filter(([, need]) => need === 'required')
+const settingNames: readonly string[] = Object.keys(SETTING_SPECS);
+const required = Object.entries(SETTING_SPECS)
+  .filter(([, spec]) => spec.need === 'required')
   .map(([name]) => name);
 
 /** Settings for the platform and SDKs, not read by the app's code. */
 const PLATFORM_SETTINGS = [
   'AzureWebJobsStorage__credential', // the Functions host connects to storage by managed identity
-  'AZURE_CLIENT_ID', // DefaultAzureCredential picks the user-assigned identity
   'APPLICATIONINSIGHTS_CONNECTION_STRING',
   'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', // Entra-authenticated telemetry (local auth is off)
 ];
 
-/** SETTINGS keys the Bicep leaves out on purpose. */
+/** SETTING_SPECS keys the Bicep leaves out on purpose. */
 const NOT_PROVISIONED = {
   // A connection string needs shared keys, which the storage account disables: identity instead.
   AzureWebJobsStorage: 'shared keys are disabled; the __accountName/__serviceUri identity form is used',

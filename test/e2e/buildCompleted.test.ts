@@ -45,7 +45,7 @@ function notification(
 }
 
 async function postHook(body: unknown, raw?: string) {
-  const response = await fetch(`${stack.host.url}/api/devops/build-completed`, {
+  const response = await fetch(`${stack.host.url}/api/devops/service-hook`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: hookAuth },
     body: raw ?? JSON.stringify(body),
@@ -76,7 +76,7 @@ describe('build.complete service hook', () => {
       'Basic Zm9vOmJhcg==',
       `Bearer ${TEST_SECRETS.serviceHookPassword}`,
     ]) {
-      const response = await fetch(`${stack.host.url}/api/devops/build-completed`, {
+      const response = await fetch(`${stack.host.url}/api/devops/service-hook`, {
         method: 'POST',
         headers: authorization === undefined ? {} : { authorization },
         body: JSON.stringify(notification(buildId)),

@@ -7,10 +7,10 @@ import functions from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { flowQueueOutput } from '../../src/app/flowQueue.js';
 import { parseFlowMessage } from '../../src/core/flowMessage.js';
-import { buildCompleted } from '../../src/functions/buildCompleted.js';
 import { flowWorker } from '../../src/functions/flowWorker.js';
 import { githubPush } from '../../src/functions/githubPush.js';
 import { modelUploaded } from '../../src/functions/modelUploaded.js';
+import { serviceHook } from '../../src/functions/serviceHook.js';
 import type { AdoEmulator } from '../../tools/ado-emulator/server.js';
 import { appEnv, TEST_SECRETS, useAppEnv } from '../support/appEnv.js';
 import { uploadModel } from '../support/eventGrid.js';
@@ -96,34 +96,34 @@ describe('function definitions invoked directly', () => {
     expect(runsCreated(emulator, 1).slice(before)).toHaveLength(1);
   });
 
-  it('buildCompleted: refuses bad credentials without queueing, queues a release message otherwise', async () => {
+  it('serviceHook: refuses bad credentials without queueing, queues a build-completed message otherwise', async () => {
     const body = JSON.stringify({
       subscriptionId: 's',
       notificationId: 7,
       eventType: 'build.complete',
       resource: { id: 1 },
     });
-    const refused = context('buildCompleted');
+    const refused = context('serviceHook');
     const bad = new HttpRequest({
       method: 'POST',
-      url: 'http://localhost/api/devops/build-completed',
+      url: 'http://localhost/api/devops/service-hook',
       headers: { authorization: 'Basic eDp5' },
       body: { string: body },
     });
-    expect(await buildCompleted.options.handler(bad, refused)).toMatchObject({ status: 401 });
+    expect(await serviceHook.options.handler(bad, refused)).toMatchObject({ status: 401 });
     expect(queued(refused)).toEqual([]);
 
-    const accepted = context('buildCompleted');
+    const accepted = context('serviceHook');
     const authorization = `Basic ${Buffer.from(`azure-devops:${TEST_SECRETS.serviceHookPassword}`).toString('base64')}`;
     const good = new HttpRequest({
       method: 'POST',
-      url: 'http://localhost/api/devops/build-completed',
+      url: 'http://localhost/api/devops/service-hook',
       headers: { authorization },
       body: { string: body },
     });
-    expect(await buildCompleted.options.handler(good, accepted)).toMatchObject({ status: 202 });
+    expect(await serviceHook.options.handler(good, accepted)).toMatchObject({ status: 202 });
     expect(queued(accepted)).toEqual([
-      { v: 1, kind: 'release', buildId: 1, delivery: { source: 'servicehook', id: 's:7' } },
+      { v: 1, kind: 'build-completed', buildId: 1, delivery: { source: 'servicehook', id: 's:7' } },
     ]);
   });
 });

@@ -3,7 +3,7 @@ import functions from '@azure/functions';
 import { describe, expect, inject, it } from 'vitest';
 import { BlobFlowLedger } from '../../src/adapters/blobFlowLedger.js';
 import { flowQueueOutput } from '../../src/app/flowQueue.js';
-import type { FlowRecord } from '../../src/core/flow.js';
+import { newFlow, type FlowRecord, type FlowState } from '../../src/core/flow.js';
 import { parseFlowMessage } from '../../src/core/flowMessage.js';
 import { stalledFlowSweeper } from '../../src/functions/stalledFlowSweeper.js';
 import { appEnv, useAppEnv } from '../support/appEnv.js';
@@ -13,29 +13,22 @@ const { InvocationContext } = functions;
 
 function flow(
   flowId: string,
-  status: FlowRecord['status'],
   minutesAgo: number,
-  extra: Partial<FlowRecord> = {},
+  state: FlowState = { status: 'build-queued', model },
 ): FlowRecord {
-  const at = new Date(Date.now() - minutesAgo * 60_000).toISOString();
-  const delivery = { source: 'github', id: `d-${flowId}` } as const;
-  return {
-    schemaVersion: 1,
+  return newFlow({
     flowId,
-    status,
-    model: { name: 'fraud', version: '1.0.0', uri: 'https://x/model.json', sha256: 'a'.repeat(64) },
     modelName: 'fraud',
     commit: 'c'.repeat(40),
     branch: 'main',
     trigger: 'push',
-    triggers: [{ kind: 'push', delivery, at }],
-    attempts: 0,
-    history: [{ status, at, delivery }],
-    createdAt: at,
-    updatedAt: at,
-    ...extra,
-  };
+    delivery: { source: 'github', id: `d-${flowId}` },
+    at: new Date(Date.now() - minutesAgo * 60_000).toISOString(),
+    state,
+  });
 }
+
+const model = { name: 'fraud', version: '1.0.0', uri: 'https://x/model.json', sha256: 'a'.repeat(64) };
 
 describe('stalledFlowSweeper', () => {
   it('queues again the flows queued long ago and never started, and nothing else', async () => {
@@ -46,16 +39,15 @@ describe('stalledFlowSweeper', () => {
     });
     const ledger = new BlobFlowLedger(ledgerContainer);
     const id = (n: number): string => n.toString(16).padStart(20, '0');
-    await ledger.createFlow(flow(id(1), 'build-queued', 30)); // stalled
-    await ledger.createFlow(flow(id(2), 'build-queued', 1)); // just accepted
-    await ledger.createFlow(
-      flow(id(3), 'build-queued', 30, {
-        claimedUntil: new Date(Date.now() + 60_000).toISOString(),
-        claimedBy: 'm',
-      }),
-    ); // a worker holds it
-    await ledger.createFlow(flow(id(4), 'build-started', 30, { build: { id: 4, url: 'u' } }));
-    await ledger.createFlow(flow(id(5), 'failed', 30)); // replay is the operator's call
+    await ledger.createFlow(flow(id(1), 30)); // stalled
+    await ledger.createFlow(flow(id(2), 1)); // just accepted
+    await ledger.createFlow({
+      ...flow(id(3), 30),
+      claimedUntil: new Date(Date.now() + 60_000).toISOString(),
+      claimedBy: 'm',
+    }); // a worker holds it
+    await ledger.createFlow(flow(id(4), 30, { status: 'build-started', model, build: { id: 4, url: 'u' } }));
+    await ledger.createFlow(flow(id(5), 30, { status: 'failed', model })); // replay is the operator's call
 
     const context = new InvocationContext({ invocationId: 'sweep-1', functionName: 'stalledFlowSweeper' });
     await stalledFlowSweeper.options.handler(

@@ -1,5 +1,5 @@
 /**
- * Fuzzing the Azure DevOps service hook (`POST /api/devops/build-completed`) through the local
+ * Fuzzing the Azure DevOps service hook (`POST /api/devops/service-hook`) through the local
  * host: random and forged `build.complete` notifications, garbage bodies, and every shape of
  * Authorization header.
  *
@@ -256,7 +256,7 @@ describe('fuzz: Azure DevOps service hook', () => {
             const headers: Record<string, string> = { ...extra };
             if (auth !== undefined) headers.authorization = auth;
             if (type !== undefined) headers['content-type'] = type;
-            const response = await fetch(`${stack.host.url}/api/devops/build-completed`, {
+            const response = await fetch(`${stack.host.url}/api/devops/service-hook`, {
               method: 'POST',
               headers,
               body: bytes,

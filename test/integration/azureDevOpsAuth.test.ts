@@ -8,8 +8,8 @@ import {
   AZURE_DEVOPS_SCOPE,
   AzureDevOpsConnection,
   type TokenSource,
-} from '../../src/adapters/azureDevOpsClient.js';
-import { AzureDevOpsAdapter } from '../../src/adapters/azureDevOpsAdapter.js';
+} from '../../src/adapters/azureDevOps/connection.js';
+import { AzureDevOpsBuildPipeline } from '../../src/adapters/azureDevOps/buildPipeline.js';
 import type { AdoEmulator } from '../../tools/ado-emulator/server.js';
 import { ORG, PROJECT, startTestEmulator } from '../support/stack.js';
 
@@ -40,12 +40,12 @@ describe('AzureDevOpsConnection with Microsoft Entra tokens', () => {
       tokenSource: tokens,
       now: () => now,
     });
-    const devops = new AzureDevOpsAdapter(connection, PROJECT);
+    const builds = new AzureDevOpsBuildPipeline({ connection, project: PROJECT }, 1);
 
     const apis = await Promise.all(Array.from({ length: 10 }, () => connection.api()));
     expect(new Set(apis).size).toBe(1);
     expect(scopes).toEqual([AZURE_DEVOPS_SCOPE]);
-    expect(await devops.getBuild(424242)).toBeUndefined();
+    expect(await builds.get(424242)).toBeUndefined();
 
     now += 54 * 60_000; // six minutes left: still good
     expect(await connection.api()).toBe(apis[0]);
@@ -55,7 +55,7 @@ describe('AzureDevOpsConnection with Microsoft Entra tokens', () => {
     const renewed = await connection.api();
     expect(renewed).not.toBe(apis[0]);
     expect(scopes).toHaveLength(2);
-    expect(await devops.getBuild(424242)).toBeUndefined();
+    expect(await builds.get(424242)).toBeUndefined();
   });
 
   it('reports a failing token source as a typed, transient error', async () => {
@@ -72,7 +72,9 @@ describe('AzureDevOpsConnection with Microsoft Entra tokens', () => {
       orgUrl: emulator.orgUrl(ORG),
       auth: { kind: 'pat', token: 'wrong-pat' },
     });
-    await expect(new AzureDevOpsAdapter(connection, PROJECT).getBuild(1)).rejects.toMatchObject({
+    await expect(
+      new AzureDevOpsBuildPipeline({ connection, project: PROJECT }, 1).get(1),
+    ).rejects.toMatchObject({
       code: 'ADO_AUTH_FAILED',
       transient: false,
     });

@@ -163,7 +163,7 @@ describe('duplicate storms: the same delivery 200 times at once', () => {
     const authorization = `Basic ${Buffer.from(`azure-devops:${TEST_SECRETS.serviceHookPassword}`).toString('base64')}`;
     const statuses = await Promise.all(
       Array.from({ length: 200 }, async () => {
-        const response = await fetch(`${stack.host.url}/api/devops/build-completed`, {
+        const response = await fetch(`${stack.host.url}/api/devops/service-hook`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization },
           body: JSON.stringify(notification),

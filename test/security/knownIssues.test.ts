@@ -100,7 +100,7 @@ describe('defects found by the security review', () => {
   });
 
   it('K2: answers a service hook notification with a 60 KB subscriptionId without a 5xx', async () => {
-    const response = await fetch(`${stack.host.url}/api/devops/build-completed`, {
+    const response = await fetch(`${stack.host.url}/api/devops/service-hook`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: HOOK_AUTH },
       body: JSON.stringify({

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signGitHubPayload } from '../../src/core/signature.js';
+import { signGitHubPayload } from '../../tools/github/webhooks.js';
 import { jsonNestingDepth, MAX_JSON_DEPTH, parseJsonLimited } from '../../src/core/jsonLimited.js';
 import { TEST_SECRETS } from '../support/appEnv.js';
 import { blobCreatedEvent, deliverEvents, uploadModel } from '../support/eventGrid.js';
@@ -113,7 +113,7 @@ describe('limits through the host', () => {
   }
 
   async function hook(body: string | Uint8Array, headers: Record<string, string> = {}) {
-    const response = await fetch(`${stack.host.url}/api/devops/build-completed`, {
+    const response = await fetch(`${stack.host.url}/api/devops/service-hook`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: hookAuth, ...headers },
       body,
@@ -170,7 +170,7 @@ describe('limits through the host', () => {
           else controller.close();
         },
       });
-      const response = await fetch(`${stack.host.url}/api/devops/build-completed`, {
+      const response = await fetch(`${stack.host.url}/api/devops/service-hook`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: hookAuth },
         body: stream,
@@ -180,7 +180,7 @@ describe('limits through the host', () => {
     });
 
     it('answers an unauthenticated oversized service hook body with 401 before reading it', async () => {
-      const response = await fetch(`${stack.host.url}/api/devops/build-completed`, {
+      const response = await fetch(`${stack.host.url}/api/devops/service-hook`, {
         method: 'POST',
         body: Buffer.alloc(1024 * 1024, 0x7b),
       });
@@ -191,7 +191,7 @@ describe('limits through the host', () => {
   describe('header sizes', () => {
     it.each([
       ['/api/github', 'POST'],
-      ['/api/devops/build-completed', 'POST'],
+      ['/api/devops/service-hook', 'POST'],
       ['/api/flows', 'GET'],
       ['/runtime/webhooks/eventgrid?functionName=modelUploaded', 'POST'],
     ])('answers headers over the host limit on %s with 431', async (path, method) => {

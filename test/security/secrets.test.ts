@@ -104,7 +104,7 @@ const push = (commit: string, options: Parameters<typeof pushPayload>[0] = {}): 
 
 /** `authorization: null` sends none. */
 function hook(what: string, body: string | Buffer, authorization: string | null = HOOK_AUTH) {
-  return call(what, '/api/devops/build-completed', {
+  return call(what, '/api/devops/service-hook', {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
@@ -330,20 +330,23 @@ describe('secrets never leave', () => {
     await drained(stack, 30_000);
     stack.emulator.setFaults(null);
 
-    // Azure DevOps refuses the app's (revoked) PAT: the failure is recorded on the flow.
+    // Azure DevOps refuses the app's (revoked) PAT: retrying cannot help, so the flow is `failed`
+    // at once with the reason, and the message is not burnt through five deliveries.
     useAppEnv({ ...stack.env, AZURE_DEVOPS_PAT: WRONG_PAT });
+    const logsBefore = stack.logs.length;
     const refused = sha('s-refused');
-    expect((await github('push with a revoked PAT', push(refused))).status).toBe(202);
-    const failed = await eventually(
-      async () => {
-        const flow = await flowStatus(refused);
-        return flow?.lastError === undefined ? undefined : flow;
-      },
-      { what: 'the refused run to be recorded', timeoutMs: 20_000 },
-    );
-    expect(failed.lastError).toMatchObject({ code: 'ADO_AUTH_FAILED' });
+    const refusedDelivery = crypto.randomUUID();
+    const refusedPush = { 'x-github-delivery': refusedDelivery };
+    expect((await github('push with a revoked PAT', push(refused), refusedPush)).status).toBe(202);
+    await drained(stack, 30_000);
+    const failed = await flowStatus(refused);
+    expect(failed).toMatchObject({ status: 'failed', lastError: { code: 'ADO_AUTH_FAILED' } });
+    const attempts = stack.logs.slice(logsBefore).filter((line) => /Giving up|Attempt failed/.test(line));
+    expect(attempts).toHaveLength(1);
+    expect(attempts[0]).toContain('Giving up on the flow');
     useAppEnv(stack.env);
-    // The queue hands the message back after its visibility timeout; with the PAT restored it runs.
+    // With the PAT restored, redelivering the webhook from GitHub is how the flow is tried again.
+    expect((await github('the same push redelivered', push(refused), refusedPush)).status).toBe(202);
     await eventually(async () => (await flowStatus(refused))?.status === 'build-started', {
       what: 'the run once the PAT is restored',
       timeoutMs: 30_000,

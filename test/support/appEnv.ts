@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { resetServices } from '../../src/app/services.js';
+import { resetApp } from '../../src/app/services.js';
 
 export const TEST_SECRETS = {
   webhook: 'whsec-test-7f3a9c1e5b2d4f60',
@@ -47,5 +47,5 @@ export function useAppEnv(env: Readonly<Record<string, string | undefined>>): vo
     if (value === undefined) Reflect.deleteProperty(process.env, name);
     else process.env[name] = value;
   }
-  resetServices();
+  resetApp();
 }

@@ -60,7 +60,7 @@ export async function startStack(
   for (const definitionName of ['ai-app-build', 'ai-app-deploy']) {
     await subscribeBuildComplete(
       emulator,
-      `${host.url}/api/devops/build-completed`,
+      `${host.url}/api/devops/service-hook`,
       env.SERVICE_HOOK_PASSWORD ?? '',
       definitionName,
     );

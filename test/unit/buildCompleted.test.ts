@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   decideBuildCompleted,
-  parseBuildCompletedNotification,
-  releaseParameters,
-  type CompletedBuildFacts,
+  releaseCandidate,
+  releaseOutcome,
+  type BuildFacts,
   type ReleaseSettings,
 } from '../../src/core/buildCompleted.js';
 import { releaseOrder, type LastRelease } from '../../src/core/pointers.js';
+import { decideServiceHook, parseServiceHookNotification } from '../../src/core/serviceHook.js';
 
 const settings: ReleaseSettings = {
   project: 'ai-app',
@@ -16,11 +17,13 @@ const settings: ReleaseSettings = {
   releasePipelineId: 2,
 };
 
-const build = (overrides: Partial<CompletedBuildFacts> = {}): CompletedBuildFacts => ({
+const build = (overrides: Partial<BuildFacts> = {}): BuildFacts => ({
   id: 7,
+  buildNumber: '20261128.1',
+  url: 'https://dev.azure.com/contoso/ai-app/_build/results?buildId=7',
   projectName: 'ai-app',
   projectId: '6c866092-892d-5ece-893f-6b63635a90c3',
-  definitionId: 1,
+  pipelineId: 1,
   status: 'completed',
   result: 'succeeded',
   sourceBranch: 'refs/heads/main',
@@ -75,40 +78,94 @@ describe('decideBuildCompleted', () => {
       {},
       { kind: 'ignore', reason: 'other-project' },
     ],
-    ['another pipeline', { definitionId: 9 }, {}, { kind: 'ignore', reason: 'other-pipeline' }],
+    ['another pipeline', { pipelineId: 9 }, {}, { kind: 'ignore', reason: 'other-pipeline' }],
     [
       'a build still running (a forged "succeeded")',
       { status: 'inProgress', result: 'none' },
       {},
       { kind: 'ignore', reason: 'not-completed' },
     ],
-    ['a finished deploy run', { definitionId: 2 }, {}, { kind: 'release-completed', succeeded: true }],
+    ['a finished deploy run', { pipelineId: 2 }, {}, { kind: 'release-completed', state: 'succeeded' }],
     [
       'a failed deploy run',
-      { definitionId: 2, result: 'failed' },
+      { pipelineId: 2, result: 'failed' },
       {},
-      { kind: 'release-completed', succeeded: false },
+      { kind: 'release-completed', state: 'failed' },
+    ],
+    [
+      'a canceled deploy run',
+      { pipelineId: 2, result: 'canceled' },
+      {},
+      { kind: 'release-completed', state: 'canceled' },
+    ],
+    [
+      'a deploy run still running',
+      { pipelineId: 2, status: 'inProgress', result: 'none' },
+      {},
+      { kind: 'ignore', reason: 'not-completed' },
     ],
   ] as const)('%s', (_name, facts, overrides, expected) => {
     expect(decideBuildCompleted(build(facts), { ...settings, ...overrides })).toMatchObject(expected);
   });
 });
 
-describe('parseBuildCompletedNotification', () => {
+describe('parseServiceHookNotification', () => {
   it('reads the current shape (resource.id, status completed)', () => {
     expect(
-      parseBuildCompletedNotification({
+      parseServiceHookNotification({
         subscriptionId: 'sub',
         notificationId: 12,
         eventType: 'build.complete',
         resource: { id: 7, status: 'completed', result: 'succeeded' },
       }),
-    ).toEqual({ eventType: 'build.complete', subscriptionId: 'sub', notificationId: '12', buildId: 7 });
+    ).toEqual({
+      eventType: 'build.complete',
+      subscriptionId: 'sub',
+      notificationId: '12',
+      buildId: 7,
+      releaseId: undefined,
+    });
+  });
+
+  it('reads the release a deployment-completed event names (environment.release.id, not environment.releaseId)', () => {
+    const notification = parseServiceHookNotification({
+      subscriptionId: 'sub',
+      notificationId: 3,
+      eventType: 'ms.vss-release.deployment-completed-event',
+      resource: { environment: { id: 5, releaseId: 0, status: 'succeeded', release: { id: 41 } } },
+    });
+    expect(notification).toMatchObject({ releaseId: 41, buildId: undefined });
+    expect(notification === undefined ? undefined : decideServiceHook(notification)).toEqual({
+      kind: 'work',
+      message: {
+        v: 1,
+        kind: 'release-completed',
+        releaseId: 41,
+        delivery: { source: 'servicehook', id: 'sub:3' },
+      },
+      subject: { releaseId: 41 },
+    });
+  });
+
+  it.each([
+    ['another event', { eventType: 'git.push', resource: { id: 1 } }, 'other-event'],
+    ['a build.complete naming no build', { eventType: 'build.complete', resource: {} }, 'no-build-id'],
+    [
+      'a deployment naming no release',
+      { eventType: 'ms.vss-release.deployment-completed-event', resource: { environment: {} } },
+      'no-release-id',
+    ],
+  ])('ignores %s', (_name, payload, reason) => {
+    const notification = parseServiceHookNotification(payload);
+    expect(notification === undefined ? undefined : decideServiceHook(notification)).toMatchObject({
+      kind: 'ignored',
+      reason,
+    });
   });
 
   it('reads the older shape (status "succeeded", sourceGetVersion LG:…, id only in the URL)', () => {
     expect(
-      parseBuildCompletedNotification({
+      parseServiceHookNotification({
         subscriptionId: 'sub',
         id: '4a5d99d6',
         eventType: 'build.complete',
@@ -125,14 +182,14 @@ describe('parseBuildCompletedNotification', () => {
     ['not an object', 'build.complete'],
     ['an array', [1]],
   ])('refuses %s', (_name, payload) => {
-    expect(parseBuildCompletedNotification(payload)).toBeUndefined();
+    expect(parseServiceHookNotification(payload)).toBeUndefined();
   });
 
   it.each([[0], [-3], [1.5], ['7'], [Number.MAX_SAFE_INTEGER + 2]])(
     'names no build for resource.id %s',
     (id) => {
       expect(
-        parseBuildCompletedNotification({ eventType: 'build.complete', resource: { id } })?.buildId,
+        parseServiceHookNotification({ eventType: 'build.complete', resource: { id } })?.buildId,
       ).toBeUndefined();
     },
   );
@@ -157,26 +214,17 @@ describe('releaseOrder', () => {
   });
 });
 
-describe('releaseParameters', () => {
+describe('releaseCandidate', () => {
   const good = {
     buildId: 7,
+    buildNumber: '20261128.1',
     modelName: 'fraud',
     modelVersion: '1.4.0',
     commit: 'c'.repeat(40),
     flowId: '0123456789abcdef0123',
   };
-  it('gives every value as a string, the image tag being the build id', () => {
-    expect(releaseParameters(good)).toEqual({
-      ok: true,
-      parameters: {
-        buildId: '7',
-        imageTag: '7',
-        modelName: 'fraud',
-        modelVersion: '1.4.0',
-        commit: 'c'.repeat(40),
-        flowId: '0123456789abcdef0123',
-      },
-    });
+  it('takes safe values as they are', () => {
+    expect(releaseCandidate(good)).toEqual({ ok: true, candidate: good });
   });
   it.each([
     ['a model name with a shell substitution', { modelName: '$(curl evil)' }],
@@ -184,6 +232,19 @@ describe('releaseParameters', () => {
     ['a commit that is not a SHA', { commit: 'main' }],
     ['a malformed flow id', { flowId: '../../etc' }],
   ])('refuses %s', (_name, overrides) => {
-    expect(releaseParameters({ ...good, ...overrides }).ok).toBe(false);
+    expect(releaseCandidate({ ...good, ...overrides }).ok).toBe(false);
+  });
+});
+
+describe('releaseOutcome', () => {
+  it.each([
+    ['in-progress', { kind: 'pending' }],
+    ['succeeded', { kind: 'released', reason: 'deployment succeeded' }],
+    ['partially-succeeded', { kind: 'released', reason: 'deployment partially succeeded' }],
+    ['failed', { kind: 'failed', code: 'DEPLOYMENT_FAILED' }],
+    ['rejected', { kind: 'failed', code: 'DEPLOYMENT_REJECTED' }],
+    ['canceled', { kind: 'failed', code: 'DEPLOYMENT_CANCELED' }],
+  ] as const)('maps a release %s', (state, expected) => {
+    expect(releaseOutcome(state)).toMatchObject(expected);
   });
 });

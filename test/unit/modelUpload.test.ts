@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
-  compareModelVersions,
   decideModelUpload,
   parseManifest,
   readBlobCreatedEvent,
   type BlobCreatedEvent,
   type ModelUploadSettings,
 } from '../../src/core/modelUpload.js';
+import { compareModelVersions } from '../../src/core/modelVersions.js';
 
 const ACCOUNT = '/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/stmodels';
 const settings: ModelUploadSettings = {

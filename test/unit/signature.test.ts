@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { signGitHubPayload, verifyGitHubSignature } from '../../src/core/signature.js';
+import { verifyGitHubSignature } from '../../src/core/signature.js';
+import { signGitHubPayload } from '../../tools/github/webhooks.js';
 
 const body = Buffer.from('{"zen":"Keep it logically awesome."}');
 

@@ -3,8 +3,7 @@
  * (docs.github.com, "Webhook events and payloads" → push), signed with a real HMAC.
  * Used by the tests, the sandbox's `sandbox:push` and the benchmarks.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { signGitHubPayload } from '../../src/core/signature.js';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 
 export interface PushOptions {
   readonly repository?: string;
@@ -21,6 +20,11 @@ export interface PushOptions {
   };
   readonly pushedAt?: number;
   readonly commits?: number;
+}
+
+/** The `X-Hub-Signature-256` header GitHub would send for this body and secret. */
+export function signGitHubPayload(rawBody: Uint8Array | string, secret: string): string {
+  return `sha256=${createHmac('sha256', secret).update(rawBody).digest('hex')}`;
 }
 
 /** A commit SHA derived from a seed (stable across runs). */

@@ -225,7 +225,7 @@ export async function hookDeliveries(target: AdoTarget): Promise<readonly HookDe
 }
 
 export interface BuildCompleteSubscription {
-  /** The app's service-hook endpoint, e.g. http://127.0.0.1:7071/api/devops/build-completed */
+  /** The app's service-hook endpoint, e.g. http://127.0.0.1:7071/api/devops/service-hook */
   readonly url: string;
   readonly username: string;
   readonly password: string;

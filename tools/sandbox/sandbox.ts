@@ -9,8 +9,8 @@
 import { BlobServiceClient } from '@azure/storage-blob';
 import { createServer } from 'node:net';
 import type { FunctionDefinition } from '../../src/app/functionDefinition.js';
-import { resetServices } from '../../src/app/services.js';
-import { loadConfig, SETTINGS } from '../../src/config.js';
+import { resetApp } from '../../src/app/services.js';
+import { loadConfig, SETTING_SPECS } from '../../src/config.js';
 import { startAdoEmulator, type AdoEmulator } from '../ado-emulator/server.js';
 import { freePort, startAzurite, type RunningAzurite } from '../azurite.js';
 import { startLocalHost, type LocalHost } from '../local-host/server.js';
@@ -207,7 +207,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       host: host.url,
       github: `${host.url}/api/github`,
       flows: `${host.url}/api/flows`,
-      buildCompleted: `${host.url}/api/devops/build-completed`,
+      buildCompleted: `${host.url}/api/devops/service-hook`,
       eventGrid: `${host.url}/runtime/webhooks/eventgrid?functionName=modelUploaded`,
       emulator: emulator.url,
       organization: orgUrl(ado),
@@ -306,7 +306,7 @@ const TEST_MODE_NOTICE =
 
 /** Makes `settings` the app's settings in process.env (other app settings removed); returns the undo. */
 function applyEnv(settings: Readonly<Record<string, string>>): () => void {
-  const names = new Set([...Object.keys(SETTINGS), ...Object.keys(settings)]);
+  const names = new Set([...Object.keys(SETTING_SPECS), ...Object.keys(settings)]);
   const previous = new Map<string, string | undefined>();
   for (const name of names) {
     previous.set(name, process.env[name]);
@@ -314,13 +314,13 @@ function applyEnv(settings: Readonly<Record<string, string>>): () => void {
     if (value === undefined) Reflect.deleteProperty(process.env, name);
     else process.env[name] = value;
   }
-  resetServices();
+  resetApp();
   return () => {
     for (const [name, value] of previous) {
       if (value === undefined) Reflect.deleteProperty(process.env, name);
       else process.env[name] = value;
     }
-    resetServices();
+    resetApp();
   };
 }
 

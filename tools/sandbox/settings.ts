@@ -1,9 +1,9 @@
 /**
  * The sandbox's defaults: every app setting the app needs, pointing at the local Azurite and
- * the Azure DevOps emulator. Every app setting (see SETTINGS in src/config.ts) can still be
+ * the Azure DevOps emulator. Every app setting (see SETTING_SPECS in src/config.ts) can still be
  * overridden by the environment; the ports and sandbox knobs are read here too.
  */
-import { SETTINGS } from '../../src/config.js';
+import { SETTING_SPECS } from '../../src/config.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -134,7 +134,7 @@ export function appSettings(
     SERVICE_HOOK_PASSWORD: SANDBOX.serviceHookPassword,
   };
   const settings: Record<string, string> = { ...defaults };
-  for (const name of Object.keys(SETTINGS)) {
+  for (const name of Object.keys(SETTING_SPECS)) {
     const value = env[name]?.trim();
     if (value !== undefined && value !== '') settings[name] = value;
   }

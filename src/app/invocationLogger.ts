@@ -1,8 +1,8 @@
 import type { InvocationContext } from '@azure/functions';
 import type { Logger } from '../ports/logger.js';
 
-/** Log lines through the Functions context, so they carry the invocation id in Application Insights. */
-export function contextLogger(context: InvocationContext): Logger {
+/** Log lines through the invocation context (any trigger), so they carry the invocation id in Application Insights. */
+export function invocationLogger(context: InvocationContext): Logger {
   const format = (message: string, properties?: Readonly<Record<string, unknown>>): string =>
     properties === undefined ? message : `${message} ${JSON.stringify(properties)}`;
   return {

@@ -3,8 +3,8 @@ import type { WebApi } from 'azure-devops-node-api';
 import type { IBuildApi } from 'azure-devops-node-api/BuildApi.js';
 import type { IPipelinesApi } from 'azure-devops-node-api/PipelinesApi.js';
 import type { IReleaseApi } from 'azure-devops-node-api/ReleaseApi.js';
-import type { AzureDevOpsAuth } from '../config.js';
-import { InfrastructureError } from '../errors.js';
+import type { AzureDevOpsAuth } from '../../config.js';
+import { InfrastructureError } from '../../errors.js';
 
 /** Azure DevOps' application id: tokens for this scope are accepted by every ADO REST API. */
 export const AZURE_DEVOPS_SCOPE = '499b84ac-1321-427f-aa17-267ca6975798/.default';
@@ -131,7 +131,8 @@ export class AzureDevOpsConnection {
   private async entraTokenSource(): Promise<TokenSource> {
     if (this.tokenSource === undefined) {
       const { DefaultAzureCredential } = await import('@azure/identity');
-      const clientId = process.env.AZURE_CLIENT_ID;
+      const clientId =
+        this.options.auth.kind === 'entra' ? this.options.auth.managedIdentityClientId : undefined;
       this.tokenSource = new DefaultAzureCredential(
         clientId === undefined ? {} : { managedIdentityClientId: clientId },
       );

@@ -1,6 +1,6 @@
 import picomatch from 'picomatch';
-import { transition, type DeliveryRef, type FlowRecord, type ModelRef } from '../core/flow.js';
-import { flowIdOf } from '../core/flowId.js';
+import { newFlow, transition, type DeliveryRef, type FlowRecord, type ModelRef } from '../core/flow.js';
+import { branchFlowIdOf, flowIdOf } from '../core/flowId.js';
 import { parseJsonLimited } from '../core/jsonLimited.js';
 import {
   decideModelUpload,
@@ -10,11 +10,11 @@ import {
   type ModelUploadSettings,
   type ModelUploadSkipReason,
 } from '../core/modelUpload.js';
-import { nextCurrentModel, type BranchHead, type CurrentModel } from '../core/pointers.js';
-import type { FlowLedger } from '../ports/flowLedger.js';
+import { promoteModel, type BranchHead } from '../core/pointers.js';
 import type { Logger } from '../ports/logger.js';
 import type { ModelStore } from '../ports/modelStore.js';
-import type { AcceptOutcome, FlowEngine } from './flowEngine.js';
+import { acceptBuild, type AcceptDeps, type AcceptOutcome } from './acceptBuild.js';
+import { updateFlow, updatePointers } from './ledgerWrites.js';
 
 export type ModelUploadOutcome =
   | {
@@ -29,15 +29,19 @@ export type ModelUploadOutcome =
       readonly waitingBuilt: readonly AcceptOutcome[];
     };
 
-export interface HandleModelUploadDeps {
-  readonly ledger: FlowLedger;
+export interface AcceptModelUploadDeps extends AcceptDeps {
   readonly models: ModelStore;
-  readonly engine: FlowEngine;
   readonly logger: Logger;
   readonly settings: ModelUploadSettings;
   /** Release branches (names or globs) in order: the first is the one a new model is built on. */
   readonly branches: readonly string[];
-  readonly now?: () => Date;
+}
+
+/** The queue messages a model upload's outcome asks for. */
+export function messagesOf(outcome: ModelUploadOutcome): AcceptOutcome['messages'] {
+  return outcome.kind === 'build'
+    ? [outcome.build, ...outcome.waitingBuilt].flatMap((accepted) => accepted.messages)
+    : [];
 }
 
 /** A manifest larger than this is not a manifest. */
@@ -47,8 +51,8 @@ const MAX_MANIFEST_BYTES = 1024 * 1024;
  * A blob landed in the models container. If it completes a model version of this app,
  * promote the version (forward only) and build it with the newest commit of the release branch.
  */
-export async function handleModelUpload(
-  deps: HandleModelUploadDeps,
+export async function acceptModelUpload(
+  deps: AcceptModelUploadDeps,
   event: BlobCreatedEvent,
 ): Promise<ModelUploadOutcome> {
   const decision = decideModelUpload(event, deps.settings);
@@ -60,11 +64,10 @@ export async function handleModelUpload(
     });
     return { kind: 'skipped', reason: decision.reason, detail: decision.detail };
   }
-  const now = (deps.now ?? (() => new Date()))().toISOString();
+  const at = deps.clock().toISOString();
   const delivery: DeliveryRef = { source: 'eventgrid', id: event.id };
-
   const model = await readModel(
-    deps,
+    deps.models,
     decision.blobPath,
     decision.modelName,
     decision.version,
@@ -80,43 +83,66 @@ export async function handleModelUpload(
   }
 
   // Ordered by what storage says, not by the event's eventTime (never trust the event beyond routing).
-  const candidate: CurrentModel = {
-    model: model.ref,
-    uploadedAt: model.uploadedAt,
-    promotedAt: now,
-    delivery,
-  };
-  const current = await deps.ledger.updateCurrentModel(model.ref.name, (stored) =>
-    nextCurrentModel(stored, candidate),
-  );
   const buildBranch = releaseBranch(deps.branches);
-  const head = await deps.ledger.getBranchHead(buildBranch);
-
-  if (current !== undefined && current.model.version !== model.ref.version) {
+  const promotion = await updatePointers(deps.ledger, (pointers) =>
+    promoteModel(
+      pointers,
+      { model: model.ref, uploadedAt: model.uploadedAt, promotedAt: at, delivery },
+      buildBranch,
+    ),
+  );
+  if (promotion.kind === 'older-than-current') {
     const flow = await recordOlderVersion(
       deps,
       model.ref,
-      head,
+      promotion.head,
       buildBranch,
       delivery,
-      now,
-      current.model.version,
+      at,
+      promotion.current.model.version,
     );
     deps.logger.info('Model version is older than the current one: recorded, not built', {
       version: model.ref.version,
-      current: current.model.version,
+      current: promotion.current.model.version,
     });
-    return { kind: 'older-than-current', flow, current: current.model.version };
+    return { kind: 'older-than-current', flow, current: promotion.current.model.version };
   }
-
-  const build = await deps.engine.acceptBuild({
+  const head = promotion.head?.commit;
+  const build = await acceptBuild(deps, {
+    flowId:
+      head === undefined
+        ? branchFlowIdOf(model.ref.name, model.ref.version, buildBranch)
+        : flowIdOf(model.ref.name, model.ref.version, head),
     model: model.ref,
-    ...(head === undefined ? {} : { commit: head.commit }),
+    ...(head === undefined ? {} : { commit: head }),
     branch: buildBranch,
     trigger: 'model',
     delivery,
   });
-  const waitingBuilt = await buildWaitingFlows(deps, model.ref, delivery, now);
+  const waitingBuilt: AcceptOutcome[] = [];
+  for (const waiting of promotion.waiting) {
+    // The commit came from a push: the build pipeline knows `push` and `model` triggers.
+    const built = waiting.isHead
+      ? await acceptBuild(deps, {
+          flowId: flowIdOf(model.ref.name, model.ref.version, waiting.commit),
+          model: model.ref,
+          commit: waiting.commit,
+          branch: waiting.branch,
+          trigger: 'push',
+          delivery,
+        })
+      : undefined;
+    if (built !== undefined) waitingBuilt.push(built);
+    await closeWaitingFlow(
+      deps,
+      waiting.flowId,
+      delivery,
+      at,
+      built === undefined
+        ? 'a newer commit of the branch was built instead'
+        : `built with model ${model.ref.version} as flow ${built.flow.flowId}`,
+    );
+  }
   return { kind: 'build', build, waitingBuilt };
 }
 
@@ -128,15 +154,16 @@ type ReadModelResult =
       readonly detail: string;
     };
 
+/** The model version as storage has it: the manifest and every file it lists, or the single blob. */
 async function readModel(
-  deps: HandleModelUploadDeps,
+  models: ModelStore,
   blobPath: string,
   name: string,
   version: string,
   trigger: 'manifest' | 'any-file',
 ): Promise<ReadModelResult> {
   if (trigger === 'any-file') {
-    const digest = await deps.models.digestOf(blobPath);
+    const digest = await models.digestOf(blobPath);
     if (digest === undefined)
       return { kind: 'skipped', reason: 'blob-missing', detail: `${blobPath} no longer exists` };
     return {
@@ -145,7 +172,7 @@ async function readModel(
       uploadedAt: digest.lastModified,
     };
   }
-  const manifestBlob = await deps.models.readSmallBlob(blobPath, MAX_MANIFEST_BYTES);
+  const manifestBlob = await models.readSmallBlob(blobPath, MAX_MANIFEST_BYTES);
   if (manifestBlob === undefined)
     return { kind: 'skipped', reason: 'blob-missing', detail: `${blobPath} no longer exists` };
   if (manifestBlob === 'too-large') {
@@ -162,16 +189,15 @@ async function readModel(
   if (!parsed.ok) return { kind: 'skipped', reason: 'manifest-invalid', detail: parsed.problem };
   const folder = `${name}/${version}`;
   const sizes = await Promise.all(
-    parsed.manifest.files.map((file) => deps.models.sizeOf(`${folder}/${file.path}`)),
+    parsed.manifest.files.map((file) => models.sizeOf(`${folder}/${file.path}`)),
   );
   const problems = parsed.manifest.files.flatMap((file, index) => {
     const size = sizes[index];
     if (size === undefined) return [`${file.path} is missing`];
     return size === file.size ? [] : [`${file.path} has ${size} bytes, the manifest says ${file.size}`];
   });
-  if (problems.length > 0) {
+  if (problems.length > 0)
     return { kind: 'skipped', reason: 'manifest-incomplete', detail: problems.slice(0, 5).join('; ') };
-  }
   // The manifest pins every file by hash: its own hash pins the whole version.
   return {
     kind: 'model',
@@ -181,12 +207,12 @@ async function readModel(
 }
 
 /** The branch a new model is built on: the first release branch named without a glob (`main` if all are globs). */
-function releaseBranch(branches: readonly string[]): string {
+export function releaseBranch(branches: readonly string[]): string {
   return branches.find((branch) => !picomatch.scan(branch).isGlob) ?? 'main';
 }
 
 async function recordOlderVersion(
-  deps: HandleModelUploadDeps,
+  deps: AcceptModelUploadDeps,
   model: ModelRef,
   head: BranchHead | undefined,
   branch: string,
@@ -195,60 +221,38 @@ async function recordOlderVersion(
   currentVersion: string,
 ): Promise<FlowRecord> {
   const commit = head?.commit;
-  const flowId = flowIdOf(model.name, model.version, commit ?? `refs/heads/${branch}`);
-  const reason = `older-than-current (current is ${currentVersion})`;
-  const flow: FlowRecord = {
-    schemaVersion: 1,
-    flowId,
-    status: 'skipped',
-    model,
-    modelName: model.name,
-    ...(commit === undefined ? {} : { commit }),
-    branch,
-    trigger: 'model',
-    triggers: [{ kind: 'model', delivery, at }],
-    attempts: 0,
-    reason,
-    history: [{ status: 'skipped', at, delivery, reason }],
-    createdAt: at,
-    updatedAt: at,
-  };
-  const created = await deps.ledger.createFlow(flow);
-  if (created !== 'exists') return created.value;
-  return (await deps.ledger.getFlow(flowId))?.value ?? flow;
+  const { flow } = await deps.ledger.createFlow(
+    newFlow({
+      flowId:
+        commit === undefined
+          ? branchFlowIdOf(model.name, model.version, branch)
+          : flowIdOf(model.name, model.version, commit),
+      modelName: model.name,
+      commit,
+      branch,
+      trigger: 'model',
+      delivery,
+      at,
+      state: { status: 'skipped', model },
+      reason: `older-than-current (current is ${currentVersion})`,
+    }),
+  );
+  return flow.value;
 }
 
-/** Pushes seen before any model: build the newest waiting commit of each branch with this model. */
-async function buildWaitingFlows(
-  deps: HandleModelUploadDeps,
-  model: ModelRef,
+/** A push that waited for the first model is done waiting: built (as another flow) or left for a newer commit. */
+async function closeWaitingFlow(
+  deps: AcceptModelUploadDeps,
+  flowId: string,
   delivery: DeliveryRef,
   at: string,
-): Promise<readonly AcceptOutcome[]> {
-  const waiting = (await deps.ledger.listWaitingFlows()).filter((flow) => flow.modelName === model.name);
-  const outcomes: AcceptOutcome[] = [];
-  for (const flow of waiting) {
-    const head = await deps.ledger.getBranchHead(flow.branch);
-    const isHead = head?.commit === flow.commit;
-    let outcome: AcceptOutcome | undefined;
-    if (isHead && flow.commit !== undefined) {
-      outcome = await deps.engine.acceptBuild({
-        model,
-        commit: flow.commit,
-        branch: flow.branch,
-        // The commit came from a push: the build pipeline knows `push` and `model` triggers.
-        trigger: 'push',
-        delivery: flow.triggers[0]?.delivery ?? delivery,
-      });
-      outcomes.push(outcome);
-    }
-    const stored = await deps.ledger.getFlow(flow.flowId);
-    if (stored?.value.status !== 'waiting-for-model') continue;
-    const reason =
-      outcome === undefined
-        ? 'a newer commit of the branch was built instead'
-        : `built with model ${model.version} as flow ${outcome.flow.flowId}`;
-    await deps.engine.update(stored, (current) => transition(current, 'skipped', delivery, at, { reason }));
-  }
-  return outcomes;
+  reason: string,
+): Promise<void> {
+  const stored = await deps.ledger.getFlow(flowId);
+  if (stored === undefined) return;
+  await updateFlow(deps.ledger, stored, (current) =>
+    current.status === 'waiting-for-model'
+      ? transition(current, { status: 'skipped' }, delivery, at, { reason })
+      : current,
+  );
 }

@@ -1,0 +1,68 @@
+import type { BuildFacts } from '../../core/buildCompleted.js';
+import type { BuildRequest, BuildPipeline, CallOptions, StartedBuild } from '../../ports/buildPipeline.js';
+import type { BuildParameters } from '../../core/pipelineParameters.js';
+import { buildFactsOf, findRuns, getRun, runPipeline, webUrlOf, type PipelineRuns } from './runs.js';
+
+/** The AI app's build pipeline (infra/pipelines/build.yml), started through Run Pipeline. */
+export class AzureDevOpsBuildPipeline implements BuildPipeline {
+  constructor(
+    private readonly runs: PipelineRuns,
+    private readonly pipelineId: number,
+  ) {}
+
+  async start(request: BuildRequest, options?: CallOptions): Promise<StartedBuild> {
+    const refName = `refs/heads/${request.branch}`;
+    const parameters: BuildParameters = {
+      commit: request.commit ?? '',
+      branch: request.branch,
+      modelName: request.model.name,
+      modelVersion: request.model.version,
+      modelUri: request.model.uri,
+      modelSha256: request.model.sha256,
+      flowId: request.flowId,
+      trigger: request.trigger,
+    };
+    const run = await runPipeline(
+      this.runs,
+      this.pipelineId,
+      {
+        templateParameters: { ...parameters },
+        // Pins the commit (or, without one, the branch whose head Azure DevOps then reports).
+        resources: {
+          repositories: {
+            self: request.commit === undefined ? { refName } : { refName, version: request.commit },
+          },
+        },
+      },
+      options,
+    );
+    const commit = run.resources?.repositories?.self?.version;
+    return {
+      id: run.id,
+      url: webUrlOf(run._links, run.url ?? ''),
+      ...(commit === undefined ? {} : { commit }),
+    };
+  }
+
+  async find(flowId: string, since: string, options?: CallOptions): Promise<StartedBuild | undefined> {
+    const runs = await findRuns(
+      this.runs,
+      this.pipelineId,
+      since,
+      { name: 'flowId', value: flowId },
+      options,
+    );
+    const run = runs[0];
+    if (run?.id === undefined) return undefined;
+    return {
+      id: run.id,
+      url: webUrlOf(run._links, run.url ?? ''),
+      ...(run.sourceVersion === undefined ? {} : { commit: run.sourceVersion }),
+    };
+  }
+
+  async get(buildId: number, options?: CallOptions): Promise<BuildFacts | undefined> {
+    const build = await getRun(this.runs, buildId, options);
+    return build === undefined ? undefined : buildFactsOf(build);
+  }
+}
