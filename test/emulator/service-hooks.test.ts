@@ -113,7 +113,16 @@ describe('ADO emulator: service hooks', () => {
 
     const list = await adoFetch(`${subscriptionsUrl}?api-version=7.1`);
     expect(list.json).toMatchObject({ count: 1, value: [{ id }] });
-    expect((await adoFetch(`${subscriptionsUrl}/${id}?api-version=7.1`)).json).toMatchObject({ id });
+    const fetched = await adoFetch(`${subscriptionsUrl}/${id}?api-version=7.1`);
+    expect(fetched.json).toMatchObject({ id });
+    // What GET answers can be PUT back (probationRetries is a number, dates, nulls); a new status sticks.
+    if (!isRecord(fetched.json)) throw new Error('no subscription');
+    const replaced = await adoFetch(`${subscriptionsUrl}/${id}?api-version=7.1`, {
+      method: 'PUT',
+      body: { ...fetched.json, status: 'disabledByUser' },
+    });
+    expect(replaced.status).toBe(200);
+    expect(replaced.json).toMatchObject({ id, status: 'disabledByUser', probationRetries: 0 });
     // The spec answers DELETE with 200, not 204.
     expect((await adoFetch(`${subscriptionsUrl}/${id}?api-version=7.1`, { method: 'DELETE' })).status).toBe(
       200,
