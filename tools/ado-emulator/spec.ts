@@ -291,6 +291,18 @@ class SpecCompiler {
   }
 }
 
+const compilers = new Map<Mode, SpecCompiler>();
+
+/** One compiler per mode and process: each spec file is read and translated once. */
+function compilerFor(mode: Mode): SpecCompiler {
+  let compiler = compilers.get(mode);
+  if (!compiler) {
+    compiler = new SpecCompiler(mode);
+    compilers.set(mode, compiler);
+  }
+  return compiler;
+}
+
 function definitionName(schema: unknown): string {
   const ref = get(schema, '$ref');
   return typeof ref === 'string' ? (ref.split('/').pop() ?? ref) : 'body';
@@ -337,7 +349,7 @@ export class RequestValidator {
   private readonly queries = new Map<ValidatedOperation, ValidateFunction>();
 
   private constructor() {
-    const compiler = new SpecCompiler('request');
+    const compiler = compilerFor('request');
     for (const [name, op] of Object.entries(VALIDATED_OPERATIONS)) {
       if (!isValidatedOperation(name)) continue;
       const params = compiler.parameters(op);
@@ -417,7 +429,7 @@ function report(validate: ValidateFunction): (value: unknown) => string[] {
  * Returns the violations, one line each; empty when the body conforms.
  */
 export function responseValidator(op: SpecOperation): (body: unknown) => string[] {
-  const compiler = new SpecCompiler('response');
+  const compiler = compilerFor('response');
   const schema = get(compiler.operation(op), 'responses', '200', 'schema');
   let translated = nonNull(compiler.translate(schema ?? {}, `${op.path} 200`, op));
   if (get(schema, 'type') === 'array')
@@ -431,14 +443,14 @@ export function responseValidator(op: SpecOperation): (body: unknown) => string[
 
 /** A validator of one definition of a spec file, as a response (tests). */
 export function definitionValidator(spec: string, definition: string): (value: unknown) => string[] {
-  const compiler = new SpecCompiler('response');
+  const compiler = compilerFor('response');
   const op: SpecOperation = { spec, method: 'get', path: '' };
   return report(compiler.compile({ $ref: `${specId(spec)}#/definitions/${definition}` }, op));
 }
 
 /** A validator of a request body against an operation's body schema (tests: Microsoft's examples). */
 export function requestBodyValidator(op: SpecOperation): (body: unknown) => string[] {
-  const compiler = new SpecCompiler('request');
+  const compiler = compilerFor('request');
   const body = compiler.parameters(op).find((p) => p.in === 'body');
   if (!body) throw new SpecError(`${op.path} has no body`);
   return report(compiler.compile(nonNull(compiler.translate(body.schema, `${op.path} body`, op)), op));
