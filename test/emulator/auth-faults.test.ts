@@ -29,7 +29,7 @@ describe('ADO emulator: authentication', () => {
   });
 
   it('answers 401 with WWW-Authenticate without credentials or with a wrong PAT', async () => {
-    const anonymous = await adoFetch(`${emulator.orgUrl(ORG)}/_apis/projects?api-version=7.1`, {
+    const anonymous = await adoFetch(`${emulator.orgUrl(ORG)}/${PROJECT}/_apis/pipelines?api-version=7.1`, {
       auth: null,
     });
     expect(anonymous.status).toBe(401);
@@ -38,7 +38,7 @@ describe('ADO emulator: authentication', () => {
 
     const wrong = clientFor(emulator, undefined, 'not-the-pat');
     await expect(wrong.getPipelinesApi()).rejects.toMatchObject({ statusCode: 401 });
-    const wrongRaw = await adoFetch(`${emulator.orgUrl(ORG)}/_apis/projects`, {
+    const wrongRaw = await adoFetch(`${emulator.orgUrl(ORG)}/${PROJECT}/_apis/pipelines`, {
       auth: basicAuth('nope', 'PAT'),
     });
     expect(wrongRaw.status).toBe(401);
@@ -48,15 +48,13 @@ describe('ADO emulator: authentication', () => {
   it('accepts the PAT with any user name and any bearer token', async () => {
     for (const user of ['', 'PAT', 'someone@example.com']) {
       expect(
-        (await adoFetch(`${emulator.orgUrl(ORG)}/_apis/projects`, { auth: basicAuth(PAT, user) })).status,
+        (await adoFetch(`${emulator.orgUrl(ORG)}/${PROJECT}/_apis/pipelines`, { auth: basicAuth(PAT, user) }))
+          .status,
       ).toBe(200);
     }
     const bearer = new WebApi(emulator.orgUrl(ORG), getBearerHandler('entra-access-token'));
-    const core = await bearer.getCoreApi();
-    const projects = await core.getProjects();
-    expect(projects.map((p) => p.name)).toEqual([PROJECT]);
-    const project = await core.getProject(PROJECT);
-    expect(project.id).toMatch(/^[0-9a-f-]{36}$/);
+    const pipelines = await (await bearer.getPipelinesApi()).listPipelines(PROJECT);
+    expect(pipelines.map((p) => p.id)).toContain(BUILD_PIPELINE.id);
     const connection = await bearer.connect();
     expect(connection.authenticatedUser?.providerDisplayName).toBe('Emulator User');
   });
@@ -210,18 +208,11 @@ describe('ADO emulator: control endpoints', () => {
     await emulator.close();
   });
 
-  it('seeds, records, sets faults, completes builds and resets over HTTP', async () => {
+  it('records, sets faults, completes builds and resets over HTTP', async () => {
     const control = `${emulator.url}/_emulator`;
     expect((await adoFetch(`${control}/health`, { auth: null })).json).toMatchObject({ ok: true });
-
-    const seeded = await adoFetch(`${control}/seed`, {
-      method: 'POST',
-      auth: null,
-      body: { org: 'fabrikam', project: 'web', pipelines: [{ id: 5, name: 'web-ci' }] },
-    });
-    expect(seeded.status).toBe(200);
-    const fabrikam = new WebApi(emulator.orgUrl('fabrikam'), getBearerHandler('token'));
-    const run = await (await fabrikam.getPipelinesApi()).runPipeline({}, 'web', 5);
+    const api = new WebApi(emulator.orgUrl(ORG), getBearerHandler('token'));
+    const run = await (await api.getPipelinesApi()).runPipeline({}, PROJECT, BUILD_PIPELINE.id);
     expect(run.id).toBe(1);
 
     const requests = await adoFetch(`${control}/requests`, { auth: null });
@@ -229,23 +220,22 @@ describe('ADO emulator: control endpoints', () => {
     if (!isRecord(requests.json) || !Array.isArray(requests.json.value)) throw new Error('no request list');
     expect(requests.json.value.at(-1)).toMatchObject({
       method: 'POST',
-      path: '/fabrikam/web/_apis/pipelines/5/runs',
+      path: `/${ORG}/${PROJECT}/_apis/pipelines/${BUILD_PIPELINE.id}/runs`,
       status: 200,
     });
 
     const completed = await adoFetch(`${control}/builds/complete`, {
       method: 'POST',
       auth: null,
-      body: { org: 'fabrikam', buildId: 1, result: 'failed' },
+      body: { org: ORG, buildId: 1, result: 'failed' },
     });
     expect(completed.json).toMatchObject({ changed: true, build: { status: 'completed', result: 'failed' } });
-
-    const ci = await adoFetch(`${control}/runs`, {
+    const again = await adoFetch(`${control}/builds/complete`, {
       method: 'POST',
       auth: null,
-      body: { org: 'fabrikam', project: 'web', pipelineId: 5, branch: 'main' },
+      body: { org: ORG, buildId: 1 },
     });
-    expect(ci.json).toMatchObject({ id: 2, reason: 'individualCI', sourceBranch: 'refs/heads/main' });
+    expect(again.json).toMatchObject({ changed: false });
 
     const badFaults = await adoFetch(`${control}/faults`, {
       method: 'POST',
@@ -259,21 +249,25 @@ describe('ADO emulator: control endpoints', () => {
       body: { kinds: ['503'], next: 1 },
     });
     expect(faults.json).toMatchObject({ remaining: 1 });
-    expect((await adoFetch(`${emulator.orgUrl('fabrikam')}/_apis/projects`)).status).toBe(503);
+    expect((await adoFetch(`${emulator.orgUrl(ORG)}/${PROJECT}/_apis/pipelines`)).status).toBe(503);
     expect(
       (await adoFetch(`${control}/faults`, { method: 'POST', auth: null, body: {} })).json,
     ).toMatchObject({
       settings: null,
     });
-    expect((await adoFetch(`${control}/nope`, { auth: null })).status).toBe(404);
-    expect((await adoFetch(`${control}/seed`, { method: 'POST', auth: null, body: '{' })).status).toBe(400);
+    // Removed control endpoints answer 404 like any unknown one.
+    for (const removed of ['nope', 'seed', 'runs', 'branches'])
+      expect((await adoFetch(`${control}/${removed}`, { method: 'POST', auth: null, body: {} })).status).toBe(
+        404,
+      );
+    expect((await adoFetch(`${control}/faults`, { method: 'POST', auth: null, body: '{' })).status).toBe(400);
 
     expect((await adoFetch(`${control}/reset`, { method: 'POST', auth: null })).status).toBe(200);
     expect(emulator.requests()).toEqual([]);
-    // Seeds survive a reset (including the one added over HTTP); runs do not.
-    const pipelines = await fabrikam.getPipelinesApi();
-    expect(await pipelines.listRuns('web', 5)).toEqual([]);
-    expect((await pipelines.listPipelines('web')).map((p) => p.id)).toEqual([5]);
+    // Seeds survive a reset; runs do not.
+    const pipelines = await api.getPipelinesApi();
+    expect(await pipelines.listRuns(PROJECT, BUILD_PIPELINE.id)).toEqual([]);
+    expect((await pipelines.listPipelines(PROJECT)).map((p) => p.id)).toContain(BUILD_PIPELINE.id);
   });
 
   it('closes promptly even while holding a timed-out request', async () => {

@@ -1,15 +1,25 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { WebApi } from 'azure-devops-node-api';
 import { BuildResult, BuildStatus } from 'azure-devops-node-api/interfaces/BuildInterfaces.js';
+import { EnvironmentStatus } from 'azure-devops-node-api/interfaces/ReleaseInterfaces.js';
 import { isRecord } from '../../tools/ado-emulator/json.js';
 import { projectIdFor, type AdoEmulator } from '../../tools/ado-emulator/server.js';
 import {
+  SPEC_FILES,
+  VALIDATED_OPERATIONS,
+  definitionValidator,
+  responseValidator,
+} from '../../tools/ado-emulator/spec.js';
+import {
   BUILD_PIPELINE,
   ORG,
+  PLAIN_PIPELINE,
   PROJECT,
-  RELEASE_PIPELINE,
+  RELEASE_DEFINITION,
   adoFetch,
   clientFor,
+  readConformanceJson,
+  shapeDifferences,
   startHookReceiver,
   startSeededEmulator,
   waitFor,
@@ -46,13 +56,16 @@ describe('ADO emulator: service hooks', () => {
   async function subscribe(
     publisherInputs: Record<string, string>,
     extraConsumerInputs: Record<string, string> = {},
+    event: { publisherId: string; eventType: string; resourceVersion: string; status?: string } = {
+      publisherId: 'tfs',
+      eventType: 'build.complete',
+      resourceVersion: '2.0',
+    },
   ) {
     const res = await adoFetch(`${subscriptionsUrl}?api-version=7.1`, {
       method: 'POST',
       body: {
-        publisherId: 'tfs',
-        eventType: 'build.complete',
-        resourceVersion: '2.0',
+        ...event,
         consumerId: 'webHooks',
         consumerActionId: 'httpRequest',
         publisherInputs: { projectId, ...publisherInputs },
@@ -73,7 +86,11 @@ describe('ADO emulator: service hooks', () => {
   async function runAndComplete(pipelineId: number, result: BuildResult): Promise<number> {
     const run = await (
       await api.getPipelinesApi()
-    ).runPipeline({ templateParameters: { flowId: 'f1' } }, PROJECT, pipelineId);
+    ).runPipeline(
+      { templateParameters: pipelineId === BUILD_PIPELINE.id ? { flowId: 'f1' } : {} },
+      PROJECT,
+      pipelineId,
+    );
     const id = run.id ?? 0;
     await (await api.getBuildApi()).updateBuild({ status: BuildStatus.Completed, result }, PROJECT, id);
     return id;
@@ -96,9 +113,19 @@ describe('ADO emulator: service hooks', () => {
 
     const list = await adoFetch(`${subscriptionsUrl}?api-version=7.1`);
     expect(list.json).toMatchObject({ count: 1, value: [{ id }] });
-    expect((await adoFetch(`${subscriptionsUrl}/${id}?api-version=7.1`)).json).toMatchObject({ id });
+    const fetched = await adoFetch(`${subscriptionsUrl}/${id}?api-version=7.1`);
+    expect(fetched.json).toMatchObject({ id });
+    // What GET answers can be PUT back (probationRetries is a number, dates, nulls); a new status sticks.
+    if (!isRecord(fetched.json)) throw new Error('no subscription');
+    const replaced = await adoFetch(`${subscriptionsUrl}/${id}?api-version=7.1`, {
+      method: 'PUT',
+      body: { ...fetched.json, status: 'disabledByUser' },
+    });
+    expect(replaced.status).toBe(200);
+    expect(replaced.json).toMatchObject({ id, status: 'disabledByUser', probationRetries: 0 });
+    // The spec answers DELETE with 200, not 204.
     expect((await adoFetch(`${subscriptionsUrl}/${id}?api-version=7.1`, { method: 'DELETE' })).status).toBe(
-      204,
+      200,
     );
     const gone = await adoFetch(`${subscriptionsUrl}/${id}?api-version=7.1`);
     expect(gone.status).toBe(404);
@@ -168,7 +195,7 @@ describe('ADO emulator: service hooks', () => {
       await api.getBuildApi()
     ).updateBuild({ status: BuildStatus.Completed, result: BuildResult.Succeeded }, PROJECT, buildId);
     await runAndComplete(BUILD_PIPELINE.id, BuildResult.Failed);
-    await runAndComplete(RELEASE_PIPELINE.id, BuildResult.Succeeded);
+    await runAndComplete(PLAIN_PIPELINE.id, BuildResult.Succeeded);
     const sentinel = await runAndComplete(BUILD_PIPELINE.id, BuildResult.Succeeded);
     await waitFor(() => receiver.received.length >= 2, 'the sentinel hook');
     const resourceIds = receiver.received.map((r) =>
@@ -223,4 +250,229 @@ describe('ADO emulator: service hooks', () => {
       [4, 503],
     ]);
   });
+
+  it('keeps every status the spec lists and delivers only to enabled or on-probation subscriptions', async () => {
+    const inactive = await subscribe(
+      {},
+      {},
+      {
+        publisherId: 'tfs',
+        eventType: 'build.complete',
+        resourceVersion: '2.0',
+        status: 'disabledByInactiveIdentity',
+      },
+    );
+    expect(inactive.json).toMatchObject({ status: 'disabledByInactiveIdentity' });
+    const probation = await subscribe(
+      {},
+      {},
+      { publisherId: 'tfs', eventType: 'build.complete', resourceVersion: '2.0', status: 'onProbation' },
+    );
+    expect(probation.json).toMatchObject({ status: 'onProbation' });
+    const buildId = await runAndComplete(BUILD_PIPELINE.id, BuildResult.Succeeded);
+    await waitFor(() => emulator.deliveries().length >= 1, 'the delivery');
+    expect(emulator.deliveries().map((d) => [d.subscriptionId, d.resourceId])).toEqual([
+      [probation.id, buildId],
+    ]);
+  });
+
+  it('refuses subscriptions the spec or the publisher does not allow, naming the input', async () => {
+    const post = (body: Record<string, unknown>) =>
+      adoFetch(`${subscriptionsUrl}?api-version=7.1`, { method: 'POST', body });
+    const base = {
+      publisherId: 'tfs',
+      eventType: 'build.complete',
+      consumerId: 'webHooks',
+      consumerActionId: 'httpRequest',
+      consumerInputs: { url: receiver.url },
+    };
+    const numeric = await post({ ...base, publisherInputs: { definitionId: 11 } });
+    expect(numeric.status).toBe(400);
+    expect(numeric.json).toMatchObject({
+      message: expect.stringContaining("'publisherInputs.definitionId' must be string"),
+    });
+    const status = await post({ ...base, status: 'paused' });
+    expect(status.json).toMatchObject({
+      message: expect.stringContaining("'status' must be one of enabled, onProbation"),
+    });
+    const buildStatus = await post({ ...base, publisherInputs: { buildStatus: 'Green' } });
+    expect(buildStatus.json).toMatchObject({
+      typeKey: 'SubscriptionInputException',
+      message: "The publisher input 'buildStatus' has a value that is not valid: 'Green'.",
+    });
+    const rmStatus = await post({
+      ...base,
+      publisherId: 'rm',
+      eventType: 'ms.vss-release.deployment-completed-event',
+      publisherInputs: { releaseEnvironmentStatus: 'Succeeded' },
+    });
+    expect(rmStatus.json).toMatchObject({ message: expect.stringContaining("'releaseEnvironmentStatus'") });
+    const list = await adoFetch(`${subscriptionsUrl}?api-version=7.1`);
+    expect(list.json).toMatchObject({ count: 0 });
+  });
+
+  it('delivers build.complete shaped like the real resourceVersion 2.0 sample', async () => {
+    await subscribe({});
+    await runAndComplete(BUILD_PIPELINE.id, BuildResult.Succeeded);
+    const [hook] = await waitFor(() => receiver.received.length >= 1 && receiver.received, 'the hook');
+    const sample = readConformanceJson('devops-hooks/azure-devops-docs-events-build.complete.v2.0.json');
+    expect(shapeDifferences(sample, hook?.body).filter((d) => !d.startsWith('extra'))).toEqual([]);
+  });
+
+  describe('ms.vss-release.deployment-completed-event', () => {
+    const DEPLOYMENT = {
+      publisherId: 'rm',
+      eventType: 'ms.vss-release.deployment-completed-event',
+      resourceVersion: '3.0-preview.1',
+    };
+
+    async function release(): Promise<number> {
+      const buildId = await runAndComplete(BUILD_PIPELINE.id, BuildResult.Succeeded);
+      const created = await (
+        await api.getReleaseApi()
+      ).createRelease(
+        {
+          definitionId: RELEASE_DEFINITION.id,
+          artifacts: [{ alias: 'build', instanceReference: { id: String(buildId) } }],
+        },
+        PROJECT,
+      );
+      return created.id ?? 0;
+    }
+
+    function complete(releaseId: number, status: string, environment?: string) {
+      return adoFetch(`${emulator.url}/_emulator/releases/complete`, {
+        method: 'POST',
+        auth: null,
+        body: { org: ORG, releaseId, status, ...(environment === undefined ? {} : { environment }) },
+      });
+    }
+
+    it('is delivered once per completed stage to each matching subscription, shaped like the real sample', async () => {
+      const { id: subscriptionId } = await subscribe(
+        { releaseDefinitionId: String(RELEASE_DEFINITION.id) },
+        { httpHeaders: 'X-Source: rm' },
+        DEPLOYMENT,
+      );
+      await subscribe({ releaseDefinitionId: '99' }, {}, DEPLOYMENT); // another definition
+      await subscribe({}); // build.complete only
+      const releaseId = await release();
+      await waitFor(() => emulator.deliveries().length >= 1, 'the build.complete delivery');
+      expect((await complete(releaseId, 'succeeded', 'production')).status).toBe(200);
+
+      const deliveries = await waitFor(() => {
+        const rm = emulator.deliveries().filter((d) => d.eventType === DEPLOYMENT.eventType);
+        return rm.length >= 1 && rm;
+      }, 'the deployment-completed delivery');
+      expect(deliveries.map((d) => [d.subscriptionId, d.resourceId, d.status, d.notificationId])).toEqual([
+        [subscriptionId, releaseId, 200, 1],
+      ]);
+      const hook = receiver.received.find(
+        (r) => isRecord(r.body) && r.body.eventType === DEPLOYMENT.eventType,
+      );
+      expect(hook?.headers.authorization).toBe(
+        `Basic ${Buffer.from(`${HOOK_USER}:${HOOK_PASSWORD}`).toString('base64')}`,
+      );
+      expect(hook?.headers['x-source']).toBe('rm');
+      const body = hook?.body;
+      expect(body).toMatchObject({
+        subscriptionId,
+        notificationId: 1,
+        eventType: DEPLOYMENT.eventType,
+        publisherId: 'rm',
+        resourceVersion: '3.0-preview.1',
+        resource: {
+          environment: {
+            name: 'production',
+            status: 'succeeded',
+            definitionEnvironmentId: 2,
+            release: { id: releaseId },
+          },
+          project: { id: projectId, name: PROJECT },
+        },
+        message: { text: 'Deployment of release Release-1 on environment production Succeeded.' },
+      });
+
+      const sample = readConformanceJson(
+        'devops-hooks/azure-devops-docs-events-ms.vss-release.deployment-completed-event.json',
+      );
+      const differences = shapeDifferences(sample, body);
+      expect(differences.filter((d) => !d.startsWith('extra'))).toEqual([]);
+      // Beyond the sample: the ids the brief and build hooks carry, and ReleaseEnvironment members of the spec.
+      const allowedExtras = [
+        'extra (root).subscriptionId',
+        'extra (root).notificationId',
+        ...releaseEnvironmentProperties().map((p) => `extra (root).resource.environment.${p}`),
+        'extra (root).resource.environment.release._links',
+      ];
+      expect(differences.filter((d) => d.startsWith('extra') && !allowedExtras.includes(d))).toEqual([]);
+      const environment = isRecord(body) && isRecord(body.resource) ? body.resource.environment : undefined;
+      expect(definitionValidator(SPEC_FILES.releaseFull, 'ReleaseEnvironment')(environment)).toEqual([]);
+
+      // The app re-reads the release: GET shows the stage's status.
+      const current = await (await api.getReleaseApi()).getRelease(PROJECT, releaseId);
+      expect(current.environments?.find((e) => e.name === 'production')?.status).toBe(
+        EnvironmentStatus.Succeeded,
+      );
+    });
+
+    it('filters on releaseEnvironmentId and releaseEnvironmentStatus, and retries like build hooks', async () => {
+      const staging = await subscribe(
+        { releaseEnvironmentId: '1', releaseEnvironmentStatus: '16' },
+        {},
+        DEPLOYMENT,
+      );
+      const succeeded = await subscribe({ releaseEnvironmentStatus: '4' }, {}, DEPLOYMENT);
+      const releaseId = await release();
+      receiver.respondWith([503]);
+      await complete(releaseId, 'rejected', 'staging');
+      await complete(releaseId, 'canceled', 'production');
+      const attempts = await waitFor(() => {
+        const rm = emulator.deliveries().filter((d) => d.eventType === DEPLOYMENT.eventType);
+        return rm.some((d) => d.status === 200) && rm;
+      }, 'the retried delivery');
+      expect(attempts.map((d) => [d.subscriptionId, d.status, d.attempt])).toEqual([
+        [staging.id, 503, 1],
+        [staging.id, 200, 2],
+      ]);
+      expect(succeeded.id).not.toBe(staging.id);
+    });
+  });
+
+  it('answers what the Subscriptions spec describes', async () => {
+    const { id } = await subscribe({ buildStatus: 'Failed' });
+    const body = {
+      publisherId: 'tfs',
+      eventType: 'build.complete',
+      consumerId: 'webHooks',
+      consumerActionId: 'httpRequest',
+      consumerInputs: { url: receiver.url, basicAuthPassword: '********' },
+    };
+    const checks: [string, string, unknown, (json: unknown) => string[]][] = [
+      ['GET', subscriptionsUrl, undefined, hooksOp('get', '')],
+      ['GET', `${subscriptionsUrl}/${id}`, undefined, hooksOp('get', '/{subscriptionId}')],
+      ['PUT', `${subscriptionsUrl}/${id}`, body, responseValidator(VALIDATED_OPERATIONS.replaceSubscription)],
+      ['POST', subscriptionsUrl, body, responseValidator(VALIDATED_OPERATIONS.createSubscription)],
+    ];
+    for (const [method, url, json, validate] of checks) {
+      const res = await adoFetch(`${url}?api-version=7.1`, { method, body: json });
+      expect(res.status, `${method} ${url}`).toBe(200);
+      expect(validate(res.json), `${method} ${url}`).toEqual([]);
+    }
+  });
 });
+
+function releaseEnvironmentProperties(): string[] {
+  const spec = readConformanceJson(SPEC_FILES.releaseFull);
+  const environment =
+    isRecord(spec) && isRecord(spec.definitions) ? spec.definitions.ReleaseEnvironment : undefined;
+  return isRecord(environment) && isRecord(environment.properties) ? Object.keys(environment.properties) : [];
+}
+
+function hooksOp(method: 'get', suffix: string) {
+  return responseValidator({
+    spec: SPEC_FILES.hooks,
+    method,
+    path: `/{organization}/_apis/hooks/subscriptions${suffix}`,
+  });
+}

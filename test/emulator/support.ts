@@ -1,28 +1,56 @@
 /** Shared helpers for the ADO emulator tests. */
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { WebApi, getPersonalAccessTokenHandler } from 'azure-devops-node-api';
 import type { IRequestOptions } from 'azure-devops-node-api/interfaces/common/VsoBaseInterfaces.js';
-import { startAdoEmulator, type AdoEmulator } from '../../tools/ado-emulator/server.js';
+import {
+  startAdoEmulator,
+  type AdoEmulator,
+  type EmulatorProjectSeed,
+} from '../../tools/ado-emulator/server.js';
 
 export const PAT = 'test-pat-value-0123456789';
 export const ORG = 'contoso';
 export const PROJECT = 'ai-app';
+/** The app's pipelines, seeded from infra/pipelines (their YAML declares the parameters). */
 export const BUILD_PIPELINE = { id: 11, name: 'ai-app-build' } as const;
-export const RELEASE_PIPELINE = { id: 12, name: 'ai-app-release' } as const;
-export const RELEASE_DEFINITION = { id: 3, name: 'ai-app-classic' } as const;
+export const RELEASE_PIPELINE = { id: 12, name: 'ai-app-deploy' } as const;
+/** A pipeline whose YAML declares no parameters. */
+export const PLAIN_PIPELINE = { id: 13, name: 'plain' } as const;
+/** Classic definition: artifact `build` from the build pipeline, two stages, two release variables. */
+export const RELEASE_DEFINITION = { id: 3, name: 'ai-app-release' } as const;
+export const STAGES = [
+  { id: 1, name: 'staging' },
+  { id: 2, name: 'production' },
+] as const;
+
+export function infraYaml(file: 'build.yml' | 'deploy.yml'): string {
+  return readFileSync(new URL(`../../infra/pipelines/${file}`, import.meta.url), 'utf8');
+}
+
+export const SEED: EmulatorProjectSeed = {
+  org: ORG,
+  project: PROJECT,
+  pipelines: [
+    { ...BUILD_PIPELINE, yamlPath: 'infra/pipelines/build.yml', yaml: infraYaml('build.yml') },
+    { ...RELEASE_PIPELINE, yamlPath: 'infra/pipelines/deploy.yml', yaml: infraYaml('deploy.yml') },
+    { ...PLAIN_PIPELINE, yaml: 'steps:\n  - script: echo plain\n' },
+  ],
+  releaseDefinitions: [
+    {
+      ...RELEASE_DEFINITION,
+      artifacts: [{ alias: 'build', pipelineId: BUILD_PIPELINE.id }],
+      variables: {
+        approver: { value: 'ops', allowOverride: true },
+        region: { value: 'westeurope' },
+      },
+      environments: STAGES,
+    },
+  ],
+};
 
 export function startSeededEmulator(): Promise<AdoEmulator> {
-  return startAdoEmulator({
-    pat: PAT,
-    seed: [
-      {
-        org: ORG,
-        project: PROJECT,
-        pipelines: [BUILD_PIPELINE, RELEASE_PIPELINE],
-        releaseDefinitions: [RELEASE_DEFINITION],
-      },
-    ],
-  });
+  return startAdoEmulator({ pat: PAT, seed: [SEED] });
 }
 
 export function clientFor(emulator: AdoEmulator, options?: IRequestOptions, pat = PAT): WebApi {
@@ -129,4 +157,34 @@ export async function startHookReceiver(): Promise<HookReceiver> {
       });
     },
   };
+}
+
+export { readConformanceJson } from '../../tools/ado-emulator/conformance.js';
+
+function jsonType(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+}
+
+/**
+ * How `actual` differs in shape from a real `sample`: `missing a.b`, `type a.b: string≠number`
+ * (null in the sample matches any type), and `extra a.c` for members the sample does not have.
+ * Arrays are compared through their first elements when both have one.
+ */
+export function shapeDifferences(sample: unknown, actual: unknown, path = '(root)'): string[] {
+  if (sample === null) return [];
+  if (jsonType(sample) !== jsonType(actual)) return [`type ${path}: ${jsonType(sample)}≠${jsonType(actual)}`];
+  if (Array.isArray(sample) && Array.isArray(actual))
+    return sample.length > 0 && actual.length > 0 ? shapeDifferences(sample[0], actual[0], `${path}[0]`) : [];
+  if (!isPlainObject(sample) || !isPlainObject(actual)) return [];
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(sample)) {
+    if (!Object.hasOwn(actual, key)) out.push(`missing ${path}.${key}`);
+    else out.push(...shapeDifferences(value, actual[key], `${path}.${key}`));
+  }
+  for (const key of Object.keys(actual)) if (!Object.hasOwn(sample, key)) out.push(`extra ${path}.${key}`);
+  return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -3,6 +3,7 @@
  * pointing at it and at Azurite, the local Functions host serving the real function
  * definitions, and a build.complete service-hook subscription created through the real API.
  */
+import { readFileSync } from 'node:fs';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
 import { FLOW_POISON_QUEUE, FLOW_QUEUE } from '../../src/app/flowQueue.js';
@@ -82,7 +83,17 @@ export async function startStack(
   };
 }
 
-/** The Azure DevOps emulator with the test project: build pipeline 1, deploy pipeline 2, classic definition 3. */
+/** A pipeline of infra/pipelines, seeded with its YAML: the emulator knows its declared parameters. */
+function pipelineFromInfra(id: number, name: string, file: string) {
+  const yamlPath = `infra/pipelines/${file}`;
+  return { id, name, yamlPath, yaml: readFileSync(new URL(`../../${yamlPath}`, import.meta.url), 'utf8') };
+}
+
+/**
+ * The Azure DevOps emulator with the test project: build pipeline 1 and deploy pipeline 2 from
+ * infra/pipelines, classic definition 3 deploying the build pipeline's artifact `build` to one stage,
+ * with no release-time variables.
+ */
 export function startTestEmulator(): Promise<AdoEmulator> {
   return startAdoEmulator({
     pat: TEST_SECRETS.pat,
@@ -91,10 +102,17 @@ export function startTestEmulator(): Promise<AdoEmulator> {
         org: ORG,
         project: PROJECT,
         pipelines: [
-          { id: 1, name: 'ai-app-build' },
-          { id: 2, name: 'ai-app-deploy' },
+          pipelineFromInfra(1, 'ai-app-build', 'build.yml'),
+          pipelineFromInfra(2, 'ai-app-deploy', 'deploy.yml'),
         ],
-        releaseDefinitions: [{ id: 3, name: 'ai-app-release' }],
+        releaseDefinitions: [
+          {
+            id: 3,
+            name: 'ai-app-release',
+            artifacts: [{ alias: 'build', pipelineId: 1 }],
+            environments: [{ id: 1, name: 'production' }],
+          },
+        ],
       },
     ],
   });

@@ -1,11 +1,14 @@
 /**
- * `npm run emulator -- [--org <name>] [--project <name>] [--pipeline <id>:<name>]... [--release-definition <id>:<name>]...`
+ * `npm run emulator -- [--org <name>] [--project <name>] [--pipeline <id>:<name>[:<yaml file>]]...
+ *    [--release-definition <id>:<name>[:<alias>=<pipelineId>]]...`
  *
  * Port from ADO_EMULATOR_PORT (default 8090), PAT from AZURE_DEVOPS_PAT (default `emulator-pat`, printed).
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { isPositiveInt } from './json.js';
 import { startAdoEmulator, type EmulatorProjectSeed } from './server.js';
-import { SeedError, parseIdName, parseSeed } from './seed.js';
+import { SeedError } from './seed.js';
 
 const DEFAULT_PORT = 8090;
 const DEFAULT_PAT = 'emulator-pat';
@@ -15,11 +18,21 @@ function usage(): string {
     'Usage: npm run emulator -- [options]',
     '  --org <name>                     organization name (default: emulator)',
     '  --project <name>                 project to seed (needed for --pipeline/--release-definition)',
-    '  --pipeline <id>:<name>           seed a pipeline (repeatable)',
-    '  --release-definition <id>:<name> seed a classic release definition (repeatable)',
+    '  --pipeline <id>:<name>[:<yaml>]  seed a pipeline, with the YAML file that declares its parameters (repeatable)',
+    '  --release-definition <id>:<name>[:<alias>=<pipelineId>]',
+    '                                   seed a classic release definition and its build artifact (repeatable)',
     '  --host <host>                    listen address (default: 127.0.0.1)',
     'Environment: ADO_EMULATOR_PORT (default 8090), AZURE_DEVOPS_PAT (default emulator-pat)',
   ].join('\n');
+}
+
+/** `12:name[:extra]` (CLI form). */
+function parseIdName(text: string, what: string): { id: number; name: string; extra?: string } {
+  const [idText = '', name = '', ...rest] = text.split(':');
+  const id = Number(idText);
+  if (!isPositiveInt(id) || name.trim() === '')
+    throw new SeedError(`${what} must look like <id>:<name>[:…], got '${text}'`);
+  return rest.length > 0 ? { id, name: name.trim(), extra: rest.join(':') } : { id, name: name.trim() };
 }
 
 function parsePort(text: string | undefined): number {
@@ -48,13 +61,21 @@ async function main(): Promise<void> {
     return;
   }
   const org = values.org ?? 'emulator';
-  const pipelines = (values.pipeline ?? []).map((p) => parseIdName(p, '--pipeline'));
-  const releaseDefinitions = (values['release-definition'] ?? []).map((d) =>
-    parseIdName(d, '--release-definition'),
-  );
+  const pipelines = (values.pipeline ?? []).map((text) => {
+    const { id, name, extra } = parseIdName(text, '--pipeline');
+    return extra === undefined
+      ? { id, name }
+      : { id, name, yamlPath: extra, yaml: readFileSync(extra, 'utf8') };
+  });
+  const releaseDefinitions = (values['release-definition'] ?? []).map((text) => {
+    const { id, name, extra } = parseIdName(text, '--release-definition');
+    if (extra === undefined) return { id, name };
+    const [alias = '', pipelineId = ''] = extra.split('=');
+    return { id, name, artifacts: [{ alias, pipelineId: Number(pipelineId) }] };
+  });
   const seeds: EmulatorProjectSeed[] = [];
   if (values.project !== undefined) {
-    seeds.push(parseSeed({ org, project: values.project, pipelines, releaseDefinitions }));
+    seeds.push({ org, project: values.project, pipelines, releaseDefinitions });
   } else if (pipelines.length > 0 || releaseDefinitions.length > 0) {
     throw new SeedError('--pipeline and --release-definition need --project');
   }
@@ -68,14 +89,18 @@ async function main(): Promise<void> {
   if (pat === DEFAULT_PAT) console.log(`PAT: ${DEFAULT_PAT} (set AZURE_DEVOPS_PAT to choose another)`);
   for (const seed of seeds) {
     const items = [
-      ...(seed.pipelines ?? []).map((p) => `pipeline ${p.id}:${p.name}`),
+      ...(seed.pipelines ?? []).map(
+        (p) => `pipeline ${p.id}:${p.name}${p.yamlPath ? ` (${p.yamlPath})` : ''}`,
+      ),
       ...(seed.releaseDefinitions ?? []).map((d) => `release definition ${d.id}:${d.name}`),
     ];
     console.log(
       `Seeded project ${seed.org}/${seed.project}${items.length > 0 ? `: ${items.join(', ')}` : ''}`,
     );
   }
-  console.log(`Control API: ${emulator.url}/_emulator/{requests,deliveries,reset,faults,seed,branches,runs}`);
+  console.log(
+    `Control API: ${emulator.url}/_emulator/{requests,deliveries,reset,faults,builds/complete,releases/complete}`,
+  );
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

@@ -7,20 +7,18 @@
  *   POST /_emulator/reset
  *   GET  /_emulator/faults              → { settings, remaining, injected }
  *   POST /_emulator/faults              body FaultSettings | null | {}
- *   POST /_emulator/seed                body EmulatorProjectSeed
- *   POST /_emulator/branches            body { org, project, branch, commit }
- *   POST /_emulator/runs                body { org, project, pipelineId, branch?, commit?, reason?, templateParameters? }
  *   POST /_emulator/builds/complete     body { org, buildId, result? }
+ *   POST /_emulator/releases/complete   body { org, releaseId, status, environment? }
  */
-import { completeBuild, buildShape, createRunFrom, type ApiDeps } from './api/index.js';
-import { BUILD_REASON, BUILD_RESULT, parseEnum } from './enums.js';
+import { completeBuild, buildShape, completeDeployments, releaseShape, type ApiDeps } from './api/index.js';
+import { BUILD_RESULT, parseEnum } from './enums.js';
 import { AdoError } from './errors.js';
 import { FaultSettingsError, parseFaultSettings, type FaultInjector } from './faults.js';
-import { isPositiveInt, isRecord, putOwn, stringField, type JsonObject } from './json.js';
-import { normalizeRef } from './ids.js';
+import { isPositiveInt, isRecord, stringField, type JsonObject } from './json.js';
 import type { RouteResult } from './router.js';
-import { SeedError, parseSeed } from './seed.js';
-import type { EmulatorProjectSeed, FaultSettings, HookDelivery, RecordedRequest } from './types.js';
+import type { FaultSettings, HookDelivery, RecordedRequest } from './types.js';
+
+const DEPLOYMENT_RESULTS = ['succeeded', 'rejected', 'canceled', 'partiallySucceeded'] as const;
 
 export interface ControlDeps {
   api: ApiDeps;
@@ -30,7 +28,6 @@ export interface ControlDeps {
   deliveries(): readonly HookDelivery[];
   setFaults(settings: FaultSettings | null): void;
   reset(): void;
-  seed(seed: EmulatorProjectSeed): void;
 }
 
 class ControlError extends Error {
@@ -57,14 +54,6 @@ function requiredString(body: JsonObject, key: string): string {
   return value;
 }
 
-function projectFrom(deps: ControlDeps, body: JsonObject) {
-  const org = deps.api.store.org(requiredString(body, 'org'));
-  const projectName = requiredString(body, 'project');
-  const project = deps.api.store.findProject(org, projectName);
-  if (!project) fail(404, `project ${projectName} is not seeded in org ${org.name}`);
-  return { org, project };
-}
-
 function route(deps: ControlDeps, method: string, path: string, body: unknown): RouteResult {
   const key = `${method} ${path.replace(/\/+$/, '')}`;
   switch (key) {
@@ -89,57 +78,6 @@ function route(deps: ControlDeps, method: string, path: string, body: unknown): 
       deps.setFaults(settings);
       return { status: 200, body: deps.faults.state() };
     }
-    case 'POST /_emulator/seed': {
-      const seed = parseSeed(body);
-      deps.seed(seed);
-      const org = deps.api.store.org(seed.org);
-      const project = deps.api.store.findProject(org, seed.project);
-      return { status: 200, body: { org: org.name, project: { id: project?.id, name: project?.name } } };
-    }
-    case 'POST /_emulator/branches': {
-      const b = objectBody(body);
-      const { project } = projectFrom(deps, b);
-      const branch = requiredString(b, 'branch');
-      const commit = requiredString(b, 'commit');
-      if (!/^[0-9a-f]{40}$/i.test(commit)) fail(400, 'commit must be a 40-hex sha');
-      deps.api.store.setBranchHead(project, branch, commit);
-      return { status: 200, body: { branch: normalizeRef(branch), commit: commit.toLowerCase() } };
-    }
-    case 'POST /_emulator/runs': {
-      const b = objectBody(body);
-      const { org, project } = projectFrom(deps, b);
-      const pipelineId = b.pipelineId;
-      const pipeline = isPositiveInt(pipelineId) ? project.pipelines.get(pipelineId) : undefined;
-      if (!pipeline) fail(404, `pipeline ${JSON.stringify(pipelineId)} not found`);
-      const reason = b.reason === undefined ? 'individualCI' : parseEnum(BUILD_REASON, b.reason);
-      if (reason === undefined) fail(400, 'reason is not a BuildReason');
-      const templateParameters: Record<string, string> = {};
-      if (b.templateParameters !== undefined) {
-        if (!isRecord(b.templateParameters)) fail(400, 'templateParameters must be an object of strings');
-        for (const [k, v] of Object.entries(b.templateParameters)) {
-          if (typeof v !== 'string') fail(400, `templateParameters.${k} must be a string`);
-          putOwn(templateParameters, k, v);
-        }
-      }
-      const branch = stringField(b, 'branch');
-      const commit = stringField(b, 'commit');
-      const build = createRunFrom(
-        deps.api,
-        org,
-        project,
-        pipeline,
-        {
-          ...(branch ? { refName: normalizeRef(branch) } : {}),
-          ...(commit ? { version: commit.toLowerCase() } : {}),
-          templateParameters,
-          variables: {},
-          stagesToSkip: [],
-          pipelineResources: [],
-        },
-        reason,
-      );
-      return { status: 200, body: buildShape(deps.api, org, project, build) };
-    }
     case 'POST /_emulator/builds/complete': {
       const b = objectBody(body);
       const org = deps.api.store.org(requiredString(b, 'org'));
@@ -149,10 +87,35 @@ function route(deps: ControlDeps, method: string, path: string, body: unknown): 
       const result = b.result === undefined ? 'succeeded' : parseEnum(BUILD_RESULT, b.result);
       if (result === undefined || result === 'none')
         fail(400, 'result must be succeeded, partiallySucceeded, failed or canceled');
-      const project = deps.api.store.projectById(org, build.projectId);
+      const project = [...org.projects.values()].find((p) => p.id === build.projectId);
       if (!project) fail(404, 'project of the build no longer exists');
       const changed = completeBuild(deps.api, org, project, build, result);
       return { status: 200, body: { changed, build: buildShape(deps.api, org, project, build) } };
+    }
+    case 'POST /_emulator/releases/complete': {
+      const b = objectBody(body);
+      const org = deps.api.store.org(requiredString(b, 'org'));
+      const release = isPositiveInt(b.releaseId) ? org.releases.get(b.releaseId) : undefined;
+      if (!release) fail(404, `release ${JSON.stringify(b.releaseId)} not found`);
+      const status = DEPLOYMENT_RESULTS.find((s) => s === b.status);
+      if (!status) fail(400, `status must be ${DEPLOYMENT_RESULTS.join(', ')}`);
+      const wanted = b.environment;
+      if (wanted !== undefined && typeof wanted !== 'string' && !isPositiveInt(wanted))
+        fail(400, 'environment must be a stage name or id');
+      const environments = release.environments.filter((env) =>
+        wanted === undefined
+          ? env.status === 'inProgress'
+          : typeof wanted === 'string'
+            ? env.name.toLowerCase() === wanted.toLowerCase()
+            : env.id === wanted || env.definitionEnvironmentId === wanted,
+      );
+      if (environments.length === 0)
+        fail(
+          409,
+          `release ${release.id} has no ${wanted === undefined ? 'deployment in progress' : `environment ${String(wanted)}`}`,
+        );
+      const { project, changed } = completeDeployments(deps.api, org, release, environments, status);
+      return { status: 200, body: { changed, release: releaseShape(deps.api, org, project, release) } };
     }
     default:
       fail(404, `unknown control endpoint ${method} ${path}`);
@@ -164,8 +127,7 @@ export function handleControl(deps: ControlDeps, method: string, path: string, b
     return route(deps, method, path, body);
   } catch (err) {
     if (err instanceof ControlError) return { status: err.status, body: { message: err.message } };
-    if (err instanceof FaultSettingsError || err instanceof SeedError)
-      return { status: 400, body: { message: err.message } };
+    if (err instanceof FaultSettingsError) return { status: 400, body: { message: err.message } };
     if (err instanceof AdoError) return { status: err.status, body: err.body() };
     throw err;
   }

@@ -11,6 +11,7 @@ export const BUILD_STATUS = {
   completed: 2,
   cancelling: 4,
   postponed: 8,
+  abandoned: 16,
   notStarted: 32,
 } as const;
 export type BuildStatusName = keyof typeof BUILD_STATUS;
@@ -37,6 +38,7 @@ export const BUILD_REASON = {
   pullRequest: 256,
   buildCompletion: 512,
   resourceTrigger: 1024,
+  triggered: 1967,
 } as const;
 export type BuildReasonName = keyof typeof BUILD_REASON;
 
@@ -60,10 +62,30 @@ export const RELEASE_REASON = {
 export type ReleaseReasonName = keyof typeof RELEASE_REASON;
 
 export const RELEASE_QUERY_ORDER = { descending: 0, ascending: 1 } as const;
-export type ReleaseQueryOrderName = keyof typeof RELEASE_QUERY_ORDER;
 
-export const CONFIGURATION_TYPE = { unknown: 0, yaml: 1, designerJson: 2, justInTime: 3 } as const;
-export type ConfigurationTypeName = keyof typeof CONFIGURATION_TYPE;
+export const RELEASE_EXPANDS = {
+  none: 0,
+  environments: 2,
+  artifacts: 4,
+  approvals: 8,
+  manualInterventions: 16,
+  variables: 32,
+  tags: 64,
+} as const;
+
+/** EnvironmentStatus; the numbers are what `releaseEnvironmentStatus` hook filters use. */
+export const ENVIRONMENT_STATUS = {
+  undefined: 0,
+  notStarted: 1,
+  inProgress: 2,
+  succeeded: 4,
+  canceled: 8,
+  rejected: 16,
+  queued: 32,
+  scheduled: 64,
+  partiallySucceeded: 128,
+} as const;
+export type EnvironmentStatusName = keyof typeof ENVIRONMENT_STATUS;
 
 function isKeyOf<T extends object>(table: T, key: string): key is Extract<keyof T, string> {
   return Object.hasOwn(table, key);

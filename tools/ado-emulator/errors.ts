@@ -2,6 +2,7 @@
  * Azure DevOps error bodies: `{"$id":"1","innerException":null,"message":…,"typeName":…,"typeKey":…,
  * "errorCode":0,"eventId":3000}`. Handlers throw `AdoError`; the server turns it into that shape.
  */
+import type { SpecViolation } from './spec.js';
 
 export interface AdoErrorBody {
   $id: '1';
@@ -72,15 +73,6 @@ export const Errors = {
       'Microsoft.TeamFoundation.Build2.WebApi',
     );
   },
-  pipelineExists(name: string, folder: string): AdoError {
-    return err(
-      409,
-      `A pipeline with name ${name} already exists in folder ${folder}.`,
-      BUILD,
-      'DefinitionExistsException',
-      'Microsoft.TeamFoundation.Build2.WebApi',
-    );
-  },
   buildNotFound(id: string | number): AdoError {
     return err(
       404,
@@ -145,6 +137,14 @@ export const Errors = {
       'Microsoft.TeamFoundation.DistributedTask.Pipelines',
       'PipelineValidationException',
       'Microsoft.TeamFoundation.DistributedTask.WebApi',
+    );
+  },
+  /** A body or query the published spec does not allow (see spec.ts), naming the field. */
+  specViolation(v: SpecViolation): AdoError {
+    return Errors.badRequest(
+      v.where === 'query'
+        ? `The value '${String(v.value)}' is not valid for ${v.field}.`
+        : `The request body is not a valid ${v.schema}: '${v.field}' ${v.message} (got ${JSON.stringify(v.value)}).`,
     );
   },
   badRequest(message: string): AdoError {

@@ -7,7 +7,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { HookDelivery } from './types.js';
+import { newGuid } from './ids.js';
 import { putOwn } from './json.js';
+import type { OrgState, ProjectState, SubscriptionState } from './store.js';
 
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 502, 503, 504]);
 
@@ -175,6 +177,52 @@ export class HookDispatcher {
       } catch (err) {
         finish({ status: 'error', error: err instanceof Error ? err.message : String(err) });
       }
+    });
+  }
+}
+
+/** An event raised by the service: delivered to every enabled subscription that selects it. */
+export interface ServiceHookEvent {
+  publisherId: string;
+  eventType: string;
+  project: ProjectState;
+  /** Build id or release id, recorded with each delivery. */
+  resourceId: number;
+  /** Whether the subscription's publisher inputs (besides `projectId`) select this event. */
+  matches(inputs: Readonly<Record<string, string>>): boolean;
+  body(subscription: SubscriptionState, notificationId: number, eventId: string): unknown;
+}
+
+const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+
+export function notifySubscribers(dispatcher: HookDispatcher, org: OrgState, event: ServiceHookEvent): void {
+  const eventId = newGuid();
+  for (const s of org.subscriptions.values()) {
+    if (s.status !== 'enabled' && s.status !== 'onProbation') continue;
+    if (!same(s.publisherId, event.publisherId) || !same(s.eventType, event.eventType)) continue;
+    const projectId = s.publisherInputs.projectId?.trim() ?? '';
+    if (projectId !== '' && !same(projectId, event.project.id) && !same(projectId, event.project.name))
+      continue;
+    const url = s.consumerInputs.url;
+    if (!url || !event.matches(s.publisherInputs)) continue;
+    const notificationId = ++s.lastNotificationId;
+    const headers: Record<string, string> = {
+      ...parseHeaderLines(s.consumerInputs.httpHeaders),
+      'Content-Type': 'application/json; charset=utf-8',
+      'User-Agent': 'VSServices/16.255.35525.5 (ado-emulator)',
+    };
+    const user = s.consumerInputs.basicAuthUsername;
+    const password = s.consumerInputs.basicAuthPassword;
+    if (user || password)
+      headers.Authorization = `Basic ${Buffer.from(`${user ?? ''}:${password ?? ''}`, 'utf8').toString('base64')}`;
+    dispatcher.dispatch({
+      subscriptionId: s.id,
+      url,
+      eventType: event.eventType,
+      notificationId,
+      resourceId: event.resourceId,
+      headers,
+      body: JSON.stringify(event.body(s, notificationId, eventId)),
     });
   }
 }

@@ -15,11 +15,6 @@ export function stringField(obj: JsonObject, key: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-export function recordField(obj: JsonObject, key: string): JsonObject | undefined {
-  const value = obj[key];
-  return isRecord(value) ? value : undefined;
-}
-
 export type ParsedJson = { ok: true; value: unknown } | { ok: false; error: string };
 
 export function parseJson(text: string): ParsedJson {

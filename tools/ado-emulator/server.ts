@@ -20,12 +20,12 @@ import {
 import { parseJson } from './json.js';
 import type { HostKind } from './locations.js';
 import type { Router, RouteResult } from './router.js';
-import { parseSeed } from './seed.js';
+import { parseSeed, type ParsedSeed } from './seed.js';
+import { RequestValidator } from './spec.js';
 import { EmulatorStore } from './store.js';
 import type {
   AdoEmulator,
   AdoEmulatorOptions,
-  EmulatorProjectSeed,
   FaultKind,
   FaultSettings,
   HookDelivery,
@@ -60,7 +60,7 @@ class Emulator implements AdoEmulator {
   private readonly router: Router;
   private readonly api: ApiDeps;
   private readonly recorded: RecordedRequest[] = [];
-  private readonly seeds: EmulatorProjectSeed[] = [];
+  private readonly seeds: ParsedSeed[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly held = new Set<ServerResponse>();
   private closing: Promise<void> | undefined;
@@ -71,11 +71,18 @@ class Emulator implements AdoEmulator {
     port: number,
     displayHost: string,
     internals: AdoEmulatorInternals,
+    spec: RequestValidator,
   ) {
     this.port = port;
     this.url = `http://${displayHost}:${port}`;
     this.hooks = new HookDispatcher(internals.hooks);
-    this.api = { store: this.store, hooks: this.hooks, urls: { baseUrl: this.url }, now: () => new Date() };
+    this.api = {
+      store: this.store,
+      hooks: this.hooks,
+      urls: { baseUrl: this.url },
+      now: () => new Date(),
+      spec,
+    };
     this.router = createAdoRouter(this.api);
     server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
@@ -94,10 +101,9 @@ class Emulator implements AdoEmulator {
     return `${this.url}/${encodeURIComponent(org)}`;
   }
 
-  seed(seed: EmulatorProjectSeed): void {
-    const valid = parseSeed(seed);
-    this.store.applySeed(valid);
-    this.seeds.push(valid);
+  seed(seed: ParsedSeed): void {
+    this.store.applySeed(seed);
+    this.seeds.push(seed);
   }
 
   requests(): readonly RecordedRequest[] {
@@ -186,9 +192,6 @@ class Emulator implements AdoEmulator {
         },
         reset: () => {
           this.reset();
-        },
-        seed: (s) => {
-          this.seed(s);
         },
       },
       method,
@@ -368,6 +371,9 @@ export async function startAdoEmulator(
 ): Promise<AdoEmulator> {
   if (typeof options.pat !== 'string' || options.pat === '')
     throw new Error('startAdoEmulator: pat is required');
+  // Seeds and specs first: a bad seed or a missing conformance corpus fails before anything listens.
+  const seeds = (options.seed ?? []).map(parseSeed);
+  const spec = RequestValidator.load();
   const host = options.host ?? '127.0.0.1';
   const server = http.createServer({ requestTimeout: 0 });
   server.on('clientError', (_err, socket) => {
@@ -387,12 +393,7 @@ export async function startAdoEmulator(
       : address.family === 'IPv6'
         ? `[${address.address}]`
         : host;
-  const emulator = new Emulator(server, options.pat, address.port, displayHost, internals);
-  try {
-    for (const seed of options.seed ?? []) emulator.seed(seed);
-  } catch (err) {
-    await emulator.close();
-    throw err;
-  }
+  const emulator = new Emulator(server, options.pat, address.port, displayHost, internals, spec);
+  for (const seed of seeds) emulator.seed(seed);
   return emulator;
 }

@@ -9,6 +9,7 @@ import type {
   PipelineState,
   ProjectState,
   ReleaseDefinitionState,
+  ReleaseEnvironmentState,
   ReleaseState,
   SubscriptionState,
   VariableValue,
@@ -34,7 +35,11 @@ export function vsrmUrl(ctx: UrlContext, org: OrgState): string {
 const EMULATOR_USER = {
   displayName: 'Emulator User',
   url: 'https://spsprodweu5.vssps.visualstudio.com/_apis/Identities/5a1bc3c0-0000-4000-8000-000000000001',
-  _links: {},
+  _links: {
+    avatar: {
+      href: 'https://dev.azure.com/_apis/GraphProfile/MemberAvatars/aad.ZW11bGF0b3I',
+    },
+  },
   id: '5a1bc3c0-0000-4000-8000-000000000001',
   uniqueName: 'emulator@example.com',
   imageUrl: '',
@@ -54,23 +59,6 @@ export function projectReference(ctx: UrlContext, org: OrgState, project: Projec
     revision: 1,
     visibility: 'private',
     lastUpdateTime: '2026-01-01T00:00:00.000Z',
-  };
-}
-
-export function project(ctx: UrlContext, org: OrgState, p: ProjectState): Shape {
-  return {
-    ...projectReference(ctx, org, p),
-    description: `${p.name} (emulated)`,
-    _links: {
-      self: { href: `${orgUrl(ctx, org)}/_apis/projects/${p.id}` },
-      collection: { href: `${orgUrl(ctx, org)}/_apis/projectCollections/${org.id}` },
-      web: { href: `${orgUrl(ctx, org)}/${encodeURIComponent(p.name)}` },
-    },
-    defaultTeam: {
-      id: stableGuid(`team:${p.id}`),
-      name: `${p.name} Team`,
-      url: `${orgUrl(ctx, org)}/_apis/projects/${p.id}/teams/${stableGuid(`team:${p.id}`)}`,
-    },
   };
 }
 
@@ -137,22 +125,6 @@ export function definitionReference(
   };
 }
 
-export function buildDefinition(ctx: UrlContext, org: OrgState, p: ProjectState, pl: PipelineState): Shape {
-  return {
-    ...definitionReference(ctx, org, p, pl),
-    _links: {
-      self: { href: `${projectBase(ctx, org, p)}/_apis/build/Definitions/${pl.id}?revision=${pl.revision}` },
-      web: { href: `${projectWeb(ctx, org, p)}/_build/definition?definitionId=${pl.id}` },
-    },
-    quality: 'definition',
-    authoredBy: identity(),
-    queue: hostedQueue(),
-    process: { yamlFilename: pl.yamlPath, type: 2 },
-    repository: { id: pl.repository.id, type: pl.repository.type, name: pl.repository.name },
-    createdDate: '2026-01-01T00:00:00.000Z',
-  };
-}
-
 function hostedQueue(): Shape {
   return { id: 1, name: 'Azure Pipelines', pool: { id: 1, name: 'Azure Pipelines', isHosted: true } };
 }
@@ -190,7 +162,7 @@ export function build(
       badge: { href: `${projectBase(ctx, org, p)}/_apis/build/status/${pl.id}` },
     },
     properties: {},
-    tags: [...b.tags],
+    tags: [],
     validationResults: [],
     plans: [{ planId: b.planId }],
     templateParameters: { ...b.templateParameters },
@@ -216,7 +188,14 @@ export function build(
     parameters: buildParametersJson(b.variables),
     orchestrationPlan: { planId: b.planId },
     logs: { id: 0, type: 'Container', url: `${apiUrl}/logs` },
-    repository: { id: b.repository.id, type: b.repository.type, name: b.repository.name, clean: null },
+    repository: {
+      id: b.repository.id,
+      type: b.repository.type,
+      name: b.repository.name,
+      url: `https://github.com/${b.repository.name}.git`,
+      clean: null,
+      checkoutSubmodules: false,
+    },
     retainedByRelease: false,
     triggeredByBuild: null,
     appendCommitMessageToRunName: true,
@@ -264,12 +243,12 @@ export function run(
   const runUrl = `${projectBase(ctx, org, p)}/_apis/pipelines/${pl.id}/runs/${b.id}`;
   const pipelines: Record<string, Shape> = {};
   for (const r of b.pipelineResources) {
-    const resource: Shape = {};
-    const referenced = r.pipelineId === undefined ? undefined : resolvePipeline(r.pipelineId);
-    if (referenced) resource.pipeline = pipelineReference(ctx, org, p, referenced);
-    if (r.version !== undefined) resource.version = r.version;
-    if (r.runId !== undefined) resource.runId = r.runId;
-    putOwn(pipelines, r.alias, resource);
+    const referenced = resolvePipeline(r.pipelineId);
+    putOwn(pipelines, r.alias, {
+      ...(referenced ? { pipeline: pipelineReference(ctx, org, p, referenced) } : {}),
+      version: r.version,
+      runId: r.runId,
+    });
   }
   const shape: Shape = {
     _links: {
@@ -304,6 +283,10 @@ export function run(
   return shape;
 }
 
+function releaseUrl(ctx: UrlContext, org: OrgState, p: ProjectState, releaseId: number): string {
+  return `${vsrmUrl(ctx, org)}/${p.id}/_apis/Release/releases/${releaseId}`;
+}
+
 export function releaseDefinitionReference(
   ctx: UrlContext,
   org: OrgState,
@@ -315,12 +298,49 @@ export function releaseDefinitionReference(
     id: d.id,
     name: d.name,
     path: '\\',
-    projectReference: null,
+    projectReference: { id: p.id, name: p.name },
     url,
     _links: {
       self: { href: url },
       web: { href: `${projectWeb(ctx, org, p)}/_release?definitionId=${d.id}` },
     },
+  };
+}
+
+function definitionVariables(d: ReleaseDefinitionState): Record<string, Shape> {
+  const out: Record<string, Shape> = {};
+  for (const [name, v] of d.variables) {
+    putOwn(out, name, {
+      ...(v.isSecret ? { isSecret: true } : { value: v.value }),
+      ...(v.allowOverride ? { allowOverride: true } : {}),
+    });
+  }
+  return out;
+}
+
+function buildArtifact(
+  p: ProjectState,
+  alias: string,
+  pipeline: { id: number; name: string },
+  isPrimary: boolean,
+  version?: { id: string; name: string; branch: string },
+): Shape {
+  const definitionReference: Record<string, Shape> = {
+    definition: { id: String(pipeline.id), name: pipeline.name },
+    project: { id: p.id, name: p.name },
+    defaultVersionType: { id: 'latestType', name: 'Latest' },
+  };
+  if (version) {
+    definitionReference.version = { id: version.id, name: version.name };
+    definitionReference.branch = { id: version.branch, name: version.branch };
+  }
+  return {
+    sourceId: `${p.id}:${pipeline.id}`,
+    type: 'Build',
+    alias,
+    definitionReference,
+    isPrimary,
+    isRetained: false,
   };
 }
 
@@ -334,21 +354,148 @@ export function releaseDefinition(
     ...releaseDefinitionReference(ctx, org, p, d),
     source: 'restApi',
     revision: 1,
-    description: null,
+    description: '',
     createdBy: identity(),
     createdOn: '2026-01-01T00:00:00.000Z',
     modifiedBy: identity(),
     modifiedOn: '2026-01-01T00:00:00.000Z',
     isDeleted: false,
     releaseNameFormat: 'Release-$(rev:r)',
-    environments: [],
-    artifacts: [],
-    variables: {},
+    environments: d.environments.map((env, index) => ({
+      id: env.id,
+      name: env.name,
+      rank: index + 1,
+      owner: identity(),
+      variables: {},
+      variableGroups: [],
+      conditions: [{ name: 'ReleaseStarted', conditionType: 'event', value: '' }],
+      demands: [],
+      deployPhases: [],
+      schedules: [],
+    })),
+    artifacts: d.artifacts.map((a, index) =>
+      buildArtifact(
+        p,
+        a.alias,
+        { id: a.pipelineId, name: p.pipelines.get(a.pipelineId)?.name ?? '' },
+        index === 0,
+      ),
+    ),
+    variables: definitionVariables(d),
     variableGroups: [],
     triggers: [],
     tags: [],
     properties: {},
   };
+}
+
+function releaseReference(ctx: UrlContext, org: OrgState, p: ProjectState, r: ReleaseState): Shape {
+  const url = releaseUrl(ctx, org, p, r.id);
+  return {
+    id: r.id,
+    name: r.name,
+    url,
+    _links: {
+      self: { href: url },
+      web: {
+        href: `${projectWeb(ctx, org, p)}/_releaseProgress?_a=release-pipeline-progress&releaseId=${r.id}`,
+      },
+    },
+  };
+}
+
+/** A release environment (stage) with its deployment, as in a Release and in deployment events. */
+export function releaseEnvironment(
+  ctx: UrlContext,
+  org: OrgState,
+  p: ProjectState,
+  d: ReleaseDefinitionState,
+  r: ReleaseState,
+  env: ReleaseEnvironmentState,
+): Shape {
+  const deployment = env.deployment;
+  const shape: Shape = {
+    id: env.id,
+    releaseId: r.id,
+    name: env.name,
+    status: env.status,
+    variables: {},
+    variableGroups: [],
+    preDeployApprovals: [],
+    postDeployApprovals: [],
+    preApprovalsSnapshot: {
+      approvals: [],
+      approvalOptions: { requiredApproverCount: 0, releaseCreatorCanBeApprover: true },
+    },
+    postApprovalsSnapshot: { approvals: [] },
+    deploySteps: deployment
+      ? [
+          {
+            id: deployment.id,
+            deploymentId: deployment.id,
+            attempt: 1,
+            reason: 'automated',
+            status: deployment.status,
+            operationStatus:
+              deployment.status === 'inProgress' ? 'phaseInProgress' : operationStatusOf(env.status),
+            releaseDeployPhases: [],
+            requestedBy: identity(),
+            requestedFor: identity(),
+            queuedOn: deployment.queuedOn.toISOString(),
+            lastModifiedBy: identity(),
+            lastModifiedOn: (deployment.completedOn ?? deployment.queuedOn).toISOString(),
+            hasStarted: true,
+          },
+        ]
+      : [],
+    rank: env.rank,
+    definitionEnvironmentId: env.definitionEnvironmentId,
+    queueId: 1,
+    environmentOptions: {
+      emailNotificationType: 'OnlyOnFailure',
+      emailRecipients: 'release.environment.owner;release.creator',
+      skipArtifactsDownload: false,
+      timeoutInMinutes: 0,
+      enableAccessToken: false,
+    },
+    demands: [],
+    conditions: [],
+    createdOn: env.createdOn.toISOString(),
+    modifiedOn: env.modifiedOn.toISOString(),
+    workflowTasks: [],
+    deployPhasesSnapshot: [],
+    owner: { id: EMULATOR_USER.id, displayName: EMULATOR_USER.displayName },
+    scheduledDeploymentTime: env.createdOn.toISOString(),
+    schedules: [],
+    release: releaseReference(ctx, org, p, r),
+    releaseDefinition: releaseDefinitionReference(ctx, org, p, d),
+    releaseCreatedBy: identity(),
+    triggerReason: 'After release',
+  };
+  if (deployment?.completedOn)
+    shape.timeToDeploy = (deployment.completedOn.getTime() - deployment.queuedOn.getTime()) / 60_000;
+  return shape;
+}
+
+function operationStatusOf(status: ReleaseEnvironmentState['status']): string {
+  switch (status) {
+    case 'succeeded':
+      return 'phaseSucceeded';
+    case 'partiallySucceeded':
+      return 'phasePartiallySucceeded';
+    case 'canceled':
+      return 'canceled';
+    case 'rejected':
+      return 'rejected';
+    default:
+      return 'phaseFailed';
+  }
+}
+
+/** What a release response carries; the list leaves out what `$expand` does not ask for. */
+export interface ReleaseParts {
+  environments: boolean;
+  artifacts: boolean;
 }
 
 export function release(
@@ -357,38 +504,34 @@ export function release(
   p: ProjectState,
   d: ReleaseDefinitionState,
   r: ReleaseState,
+  parts: ReleaseParts = { environments: true, artifacts: true },
 ): Shape {
-  const url = `${vsrmUrl(ctx, org)}/${p.id}/_apis/Release/releases/${r.id}`;
+  const reference = releaseReference(ctx, org, p, r);
   return {
     id: r.id,
     name: r.name,
     status: r.isDraft ? 'draft' : 'active',
     createdOn: r.createdOn.toISOString(),
-    modifiedOn: r.createdOn.toISOString(),
+    modifiedOn: r.modifiedOn.toISOString(),
     modifiedBy: identity(),
     createdBy: identity(),
     createdFor: identity(),
-    environments: [],
+    ...(parts.environments
+      ? { environments: r.environments.map((env) => releaseEnvironment(ctx, org, p, d, r, env)) }
+      : {}),
     variables: variablesOut(r.variables),
     variableGroups: [],
-    artifacts: r.artifacts.map((a, index) => {
-      const definitionReference: Shape = {
-        version: { id: a.versionId, name: a.versionName },
-      };
-      if (a.definitionId !== undefined)
-        definitionReference.definition = { id: a.definitionId, name: a.definitionName ?? '' };
-      if (a.sourceBranch !== undefined)
-        definitionReference.branch = { id: a.sourceBranch, name: a.sourceBranch };
-      definitionReference.project = { id: p.id, name: p.name };
-      return {
-        sourceId: `${p.id}:${a.definitionId ?? ''}`,
-        type: 'Build',
-        alias: a.alias,
-        definitionReference,
-        isPrimary: index === 0,
-        isRetained: false,
-      };
-    }),
+    ...(parts.artifacts
+      ? {
+          artifacts: r.artifacts.map((a, index) =>
+            buildArtifact(p, a.alias, { id: a.pipelineId, name: a.pipelineName }, index === 0, {
+              id: a.buildId,
+              name: a.buildNumber,
+              branch: a.sourceBranch,
+            }),
+          ),
+        }
+      : {}),
     releaseDefinition: releaseDefinitionReference(ctx, org, p, d),
     releaseDefinitionRevision: 1,
     description: r.description,
@@ -396,18 +539,67 @@ export function release(
     releaseNameFormat: 'Release-$(rev:r)',
     keepForever: false,
     definitionSnapshotRevision: 1,
-    logsContainerUrl: null,
-    url,
-    _links: {
-      self: { href: url },
-      web: {
-        href: `${projectWeb(ctx, org, p)}/_releaseProgress?_a=release-pipeline-progress&releaseId=${r.id}`,
-      },
-    },
+    logsContainerUrl: `${String(reference.url)}/logs`,
+    url: reference.url,
+    _links: reference._links,
     tags: [],
-    triggeringArtifactAlias: null,
+    triggeringArtifactAlias: r.artifacts[0]?.alias ?? '',
     projectReference: { id: p.id, name: p.name },
     properties: {},
+  };
+}
+
+const ENVIRONMENT_STATUS_TEXT: Readonly<Record<string, string>> = {
+  succeeded: 'Succeeded',
+  partiallySucceeded: 'Partially Succeeded',
+  rejected: 'Rejected',
+  canceled: 'Canceled',
+};
+
+/** The `ms.vss-release.deployment-completed-event` notification (publisher `rm`, resourceVersion 3.0-preview.1). */
+export function deploymentCompletedEvent(
+  ctx: UrlContext,
+  org: OrgState,
+  p: ProjectState,
+  d: ReleaseDefinitionState,
+  r: ReleaseState,
+  env: ReleaseEnvironmentState,
+  s: SubscriptionState,
+  notificationId: number,
+  eventId: string,
+  now: Date,
+): Shape {
+  const status = ENVIRONMENT_STATUS_TEXT[env.status] ?? env.status;
+  const link = `${projectWeb(ctx, org, p)}/_releaseProgress?_a=release-environment-logs&releaseId=${r.id}&environmentId=${env.id}`;
+  const minutes = env.deployment?.completedOn
+    ? ((env.deployment.completedOn.getTime() - env.deployment.queuedOn.getTime()) / 60_000).toFixed(2)
+    : '0.00';
+  const text = `Deployment of release ${r.name} on environment ${env.name} ${status}.`;
+  const html = `Deployment on environment <a href='${escapeHtml(link)}'>${escapeHtml(env.name)}</a> ${status}.`;
+  const markdown = `Deployment on environment [${env.name}](${link}) ${status}.`;
+  const more = ` Time to deploy: ${minutes} minutes.`;
+  const messages = s.consumerInputs.messagesToSend ?? 'all';
+  const detailed = s.consumerInputs.detailedMessagesToSend ?? 'all';
+  return {
+    subscriptionId: s.id,
+    notificationId,
+    id: eventId,
+    eventType: 'ms.vss-release.deployment-completed-event',
+    publisherId: 'rm',
+    scope: 'all',
+    ...(messages === 'none' ? {} : { message: { text, html, markdown } }),
+    ...(detailed === 'none'
+      ? {}
+      : {
+          detailedMessage: { text: `${text}${more}`, html: `${html}${more}`, markdown: `${markdown}${more}` },
+        }),
+    resource: {
+      environment: releaseEnvironment(ctx, org, p, d, r, env),
+      project: { id: p.id, name: p.name },
+    },
+    resourceVersion: '3.0-preview.1',
+    resourceContainers: { collection: { id: org.id }, account: { id: org.id } },
+    createdDate: now.toISOString(),
   };
 }
 
@@ -563,27 +755,19 @@ export function buildCompleteEvent(
 }
 
 export function connectionData(ctx: UrlContext, org: OrgState): Shape {
+  const user = {
+    id: EMULATOR_USER.id,
+    descriptor: 'Microsoft.IdentityModel.Claims.ClaimsIdentity;emulator',
+    subjectDescriptor: EMULATOR_USER.descriptor,
+    providerDisplayName: EMULATOR_USER.displayName,
+    isActive: true,
+    properties: {},
+    resourceVersion: 2,
+    metaTypeId: 0,
+  };
   return {
-    authenticatedUser: {
-      id: EMULATOR_USER.id,
-      descriptor: 'Microsoft.IdentityModel.Claims.ClaimsIdentity;emulator',
-      subjectDescriptor: EMULATOR_USER.descriptor,
-      providerDisplayName: EMULATOR_USER.displayName,
-      isActive: true,
-      properties: {},
-      resourceVersion: 2,
-      metaTypeId: 0,
-    },
-    authorizedUser: {
-      id: EMULATOR_USER.id,
-      descriptor: 'Microsoft.IdentityModel.Claims.ClaimsIdentity;emulator',
-      subjectDescriptor: EMULATOR_USER.descriptor,
-      providerDisplayName: EMULATOR_USER.displayName,
-      isActive: true,
-      properties: {},
-      resourceVersion: 2,
-      metaTypeId: 0,
-    },
+    authenticatedUser: user,
+    authorizedUser: user,
     instanceId: org.id,
     deploymentId: stableGuid('deployment:ado-emulator'),
     deploymentType: 'hosted',

@@ -1,11 +1,18 @@
 /**
  * In-memory state: organizations (created on first use, keyed case-insensitively), projects from
  * seeds, pipelines, runs-as-builds (one id counter per org, shared by the Pipelines and Build views),
- * classic releases and service hook subscriptions.
+ * classic releases with their environments, and service hook subscriptions.
  */
 import { newGuid, normalizeRef, orgIdFor, projectIdFor, shaForBranch } from './ids.js';
-import type { BuildReasonName, BuildResultName, BuildStatusName, ReleaseReasonName } from './enums.js';
-import type { EmulatorProjectSeed } from './types.js';
+import type {
+  BuildReasonName,
+  BuildResultName,
+  BuildStatusName,
+  EnvironmentStatusName,
+  ReleaseReasonName,
+} from './enums.js';
+import type { PipelineYaml } from './pipelineYaml.js';
+import type { DefinitionVariable, ParsedSeed } from './seed.js';
 
 export interface RepositoryRef {
   id: string;
@@ -19,6 +26,7 @@ export interface PipelineState {
   folder: string;
   revision: number;
   yamlPath: string;
+  yaml: PipelineYaml;
   repository: RepositoryRef;
 }
 
@@ -26,6 +34,9 @@ export interface ReleaseDefinitionState {
   id: number;
   name: string;
   nextReleaseNumber: number;
+  artifacts: { alias: string; pipelineId: number }[];
+  variables: Map<string, DefinitionVariable>;
+  environments: { id: number; name: string }[];
 }
 
 export interface ProjectState {
@@ -33,8 +44,6 @@ export interface ProjectState {
   name: string;
   pipelines: Map<number, PipelineState>;
   releaseDefinitions: Map<number, ReleaseDefinitionState>;
-  /** ref (refs/heads/x) → commit sha set through the control API. */
-  branchHeads: Map<string, string>;
 }
 
 export interface VariableValue {
@@ -44,10 +53,9 @@ export interface VariableValue {
 
 export interface PipelineResourceRef {
   alias: string;
-  runId?: number;
-  version?: string;
-  pipelineId?: number;
-  pipelineName?: string;
+  runId: number;
+  pipelineId: number;
+  version: string;
 }
 
 export interface BuildState {
@@ -67,8 +75,6 @@ export interface BuildState {
   templateParameters: Record<string, string>;
   variables: Record<string, VariableValue>;
   reason: BuildReasonName;
-  tags: string[];
-  stagesToSkip: string[];
   pipelineResources: PipelineResourceRef[];
   repository: RepositoryRef;
   planId: string;
@@ -76,11 +82,30 @@ export interface BuildState {
 
 export interface ReleaseArtifactState {
   alias: string;
-  versionId: string;
-  versionName: string;
-  sourceBranch?: string;
-  definitionId?: string;
-  definitionName?: string;
+  pipelineId: number;
+  pipelineName: string;
+  buildId: string;
+  buildNumber: string;
+  sourceBranch: string;
+}
+
+/** The deployment of a release to one environment (a deploy step, attempt 1). */
+export interface DeploymentState {
+  id: number;
+  status: 'inProgress' | 'succeeded' | 'partiallySucceeded' | 'failed' | 'notDeployed';
+  queuedOn: Date;
+  completedOn?: Date;
+}
+
+export interface ReleaseEnvironmentState {
+  id: number;
+  definitionEnvironmentId: number;
+  name: string;
+  rank: number;
+  status: EnvironmentStatusName;
+  createdOn: Date;
+  modifiedOn: Date;
+  deployment?: DeploymentState;
 }
 
 export interface ReleaseState {
@@ -90,9 +115,11 @@ export interface ReleaseState {
   name: string;
   description: string;
   createdOn: Date;
+  modifiedOn: Date;
   reason: ReleaseReasonName;
   artifacts: ReleaseArtifactState[];
   variables: Record<string, VariableValue>;
+  environments: ReleaseEnvironmentState[];
   isDraft: boolean;
 }
 
@@ -120,8 +147,9 @@ export interface OrgState {
   releases: Map<number, ReleaseState>;
   subscriptions: Map<string, SubscriptionState>;
   nextBuildId: number;
-  nextDefinitionId: number;
   nextReleaseId: number;
+  /** Release environments and deployments share one counter. */
+  nextReleaseItemId: number;
   /** `${pipelineId}:${yyyymmdd}` → last revision used in a build number. */
   buildNumberRevisions: Map<string, number>;
 }
@@ -133,7 +161,6 @@ export interface CreateRunInput {
   sourceVersion?: string;
   templateParameters: Record<string, string>;
   variables: Record<string, VariableValue>;
-  stagesToSkip: string[];
   pipelineResources: PipelineResourceRef[];
   reason: BuildReasonName;
   now: Date;
@@ -156,8 +183,8 @@ export class EmulatorStore {
         releases: new Map(),
         subscriptions: new Map(),
         nextBuildId: 1,
-        nextDefinitionId: 1,
         nextReleaseId: 1,
+        nextReleaseItemId: 1,
         buildNumberRevisions: new Map(),
       };
       this.orgs.set(key, org);
@@ -169,7 +196,7 @@ export class EmulatorStore {
     this.orgs.clear();
   }
 
-  applySeed(seed: EmulatorProjectSeed): ProjectState {
+  applySeed(seed: ParsedSeed): void {
     const org = this.org(seed.org);
     const key = seed.project.toLowerCase();
     let project = org.projects.get(key);
@@ -179,71 +206,30 @@ export class EmulatorStore {
         name: seed.project,
         pipelines: new Map(),
         releaseDefinitions: new Map(),
-        branchHeads: new Map(),
       };
       org.projects.set(key, project);
     }
-    for (const p of seed.pipelines ?? []) {
-      const existing = project.pipelines.get(p.id);
-      if (existing) {
-        existing.name = p.name;
-      } else {
-        project.pipelines.set(p.id, {
-          id: p.id,
-          name: p.name,
-          folder: '\\',
-          revision: 1,
-          yamlPath: 'azure-pipelines.yml',
-          repository: { id: `emulator/${seed.project}`, name: `emulator/${seed.project}`, type: 'GitHub' },
-        });
-      }
-      org.nextDefinitionId = Math.max(org.nextDefinitionId, p.id + 1);
+    for (const p of seed.pipelines) {
+      project.pipelines.set(p.id, {
+        ...p,
+        folder: '\\',
+        revision: 1,
+        repository: { id: `emulator/${seed.project}`, name: `emulator/${seed.project}`, type: 'GitHub' },
+      });
     }
-    for (const d of seed.releaseDefinitions ?? []) {
-      const existing = project.releaseDefinitions.get(d.id);
-      if (existing) existing.name = d.name;
-      else project.releaseDefinitions.set(d.id, { id: d.id, name: d.name, nextReleaseNumber: 1 });
-    }
-    return project;
+    for (const d of seed.releaseDefinitions)
+      project.releaseDefinitions.set(d.id, { ...d, nextReleaseNumber: 1 });
   }
 
   /** Project by name (case-insensitive) or id. */
   findProject(org: OrgState, nameOrId: string): ProjectState | undefined {
-    const byName = org.projects.get(nameOrId.toLowerCase());
-    if (byName) return byName;
     const lower = nameOrId.toLowerCase();
-    for (const p of org.projects.values()) if (p.id === lower) return p;
-    return undefined;
-  }
-
-  projectById(org: OrgState, id: string): ProjectState | undefined {
-    for (const p of org.projects.values()) if (p.id === id) return p;
-    return undefined;
-  }
-
-  addPipeline(
-    org: OrgState,
-    project: ProjectState,
-    input: { name: string; folder: string; yamlPath: string; repository: RepositoryRef },
-  ): PipelineState {
-    const id = org.nextDefinitionId++;
-    const pipeline: PipelineState = { id, revision: 1, ...input };
-    project.pipelines.set(id, pipeline);
-    return pipeline;
-  }
-
-  setBranchHead(project: ProjectState, branch: string, commit: string): void {
-    project.branchHeads.set(normalizeRef(branch), commit.toLowerCase());
-  }
-
-  resolveCommit(project: ProjectState, ref: string): string {
-    return project.branchHeads.get(ref) ?? shaForBranch(ref);
+    return org.projects.get(lower) ?? [...org.projects.values()].find((p) => p.id === lower);
   }
 
   createRun(org: OrgState, input: CreateRunInput): BuildState {
     const id = org.nextBuildId++;
     const sourceBranch = normalizeRef(input.sourceBranch ?? DEFAULT_BRANCH);
-    const sourceVersion = input.sourceVersion ?? this.resolveCommit(input.project, sourceBranch);
     const day = input.now.toISOString().slice(0, 10).replaceAll('-', '');
     const revisionKey = `${input.pipeline.id}:${day}`;
     const revision = (org.buildNumberRevisions.get(revisionKey) ?? 0) + 1;
@@ -259,12 +245,10 @@ export class EmulatorStore {
       startTime: input.now,
       lastChangedDate: input.now,
       sourceBranch,
-      sourceVersion,
+      sourceVersion: input.sourceVersion ?? shaForBranch(sourceBranch),
       templateParameters: input.templateParameters,
       variables: input.variables,
       reason: input.reason,
-      tags: [],
-      stagesToSkip: input.stagesToSkip,
       pipelineResources: input.pipelineResources,
       repository: input.pipeline.repository,
       planId: newGuid(),
@@ -277,15 +261,30 @@ export class EmulatorStore {
     org: OrgState,
     project: ProjectState,
     definition: ReleaseDefinitionState,
-    input: Omit<ReleaseState, 'id' | 'projectId' | 'definitionId' | 'name'>,
+    input: Pick<ReleaseState, 'description' | 'createdOn' | 'reason' | 'artifacts' | 'variables' | 'isDraft'>,
   ): ReleaseState {
     const id = org.nextReleaseId++;
+    const now = input.createdOn;
     const release: ReleaseState = {
       id,
       projectId: project.id,
       definitionId: definition.id,
       name: `Release-${definition.nextReleaseNumber++}`,
+      modifiedOn: now,
       ...input,
+      // Every stage deploys on creation ("After release"); a draft deploys nothing.
+      environments: definition.environments.map((env, index) => ({
+        id: org.nextReleaseItemId++,
+        definitionEnvironmentId: env.id,
+        name: env.name,
+        rank: index + 1,
+        status: input.isDraft ? 'notStarted' : 'inProgress',
+        createdOn: now,
+        modifiedOn: now,
+        ...(input.isDraft
+          ? {}
+          : { deployment: { id: org.nextReleaseItemId++, status: 'inProgress', queuedOn: now } }),
+      })),
     };
     org.releases.set(id, release);
     return release;

@@ -15,8 +15,41 @@ export interface AdoEmulatorOptions {
 export interface EmulatorProjectSeed {
   org: string;
   project: string;
-  pipelines?: readonly { id: number; name: string }[];
-  releaseDefinitions?: readonly { id: number; name: string }[];
+  pipelines?: readonly EmulatorPipelineSeed[];
+  releaseDefinitions?: readonly EmulatorReleaseDefinitionSeed[];
+}
+
+/**
+ * A YAML pipeline. Give its YAML (`yaml`, parsed for `parameters` and `resources.pipelines`) or
+ * only its declared `parameters`; with neither, the pipeline declares no parameters and every
+ * template parameter is refused, like the service does.
+ */
+export interface EmulatorPipelineSeed {
+  id: number;
+  name: string;
+  yaml?: string;
+  parameters?: readonly PipelineParameterSeed[];
+  /** Shown as the pipeline's configuration path. Default `azure-pipelines.yml`. */
+  yamlPath?: string;
+}
+
+export interface PipelineParameterSeed {
+  name: string;
+  type?: string;
+  default?: unknown;
+  values?: readonly string[];
+}
+
+/** A classic release definition. */
+export interface EmulatorReleaseDefinitionSeed {
+  id: number;
+  name: string;
+  /** Build artifact sources: `alias` → the build pipeline `pipelineId`. */
+  artifacts?: readonly { alias: string; pipelineId: number }[];
+  /** Release-scope variables; `allowOverride` is "Settable at release time". */
+  variables?: Readonly<Record<string, { value?: string; allowOverride?: boolean; isSecret?: boolean }>>;
+  /** Stages. Default one stage `{ id: 1, name: 'Stage 1' }`. */
+  environments?: readonly { id: number; name: string }[];
 }
 
 export interface RecordedRequest {
@@ -48,7 +81,7 @@ export interface HookDelivery {
   status: number | 'error';
   attempt: number;
   at: string;
-  /** Build id the event was about. */
+  /** What the event was about: the build id (build.complete) or the release id (deployment completed). */
   resourceId?: number;
   /** Network error message when status is 'error'. */
   error?: string;
@@ -85,12 +118,11 @@ export interface AdoEmulator {
   readonly port: number;
   /** `${url}/${org}` */
   orgUrl(org: string): string;
-  seed(seed: EmulatorProjectSeed): void;
   /** ADO-namespace requests only, in order. */
   requests(): readonly RecordedRequest[];
   deliveries(): readonly HookDelivery[];
   setFaults(faults: FaultSettings | null): void;
-  /** Clears runs, builds, releases, subscriptions, branch heads, requests, deliveries and faults; keeps seeds. */
+  /** Clears runs, builds, releases, subscriptions, requests, deliveries and faults; keeps seeds. */
   reset(): void;
   /** Closes the server and every open socket (including held "timeout" sockets). */
   close(): Promise<void>;

@@ -7,6 +7,7 @@
  * `startSandbox()` is used by `npm run sandbox` (cli.ts), `npm run demo` (demo.ts) and the tests.
  */
 import { BlobServiceClient } from '@azure/storage-blob';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { FunctionDefinition } from '../../src/app/functionDefinition.js';
 import { resetApp } from '../../src/app/services.js';
@@ -90,6 +91,12 @@ export interface Sandbox {
   stop(): Promise<void>;
 }
 
+/** A pipeline seeded with its YAML from this repository (the emulator parses its parameters). */
+function seededPipeline(id: number, pipeline: { readonly name: string; readonly yamlPath: string }) {
+  const yaml = readFileSync(new URL(`../../${pipeline.yamlPath}`, import.meta.url), 'utf8');
+  return { id, name: pipeline.name, yamlPath: pipeline.yamlPath, yaml };
+}
+
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const env = options.env ?? process.env;
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -163,10 +170,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           org: knobs.org,
           project: knobs.project,
           pipelines: [
-            { id: knobs.buildPipelineId, name: SANDBOX.buildPipeline.name },
-            { id: knobs.releasePipelineId, name: SANDBOX.releasePipeline.name },
+            seededPipeline(knobs.buildPipelineId, SANDBOX.buildPipeline),
+            seededPipeline(knobs.releasePipelineId, SANDBOX.releasePipeline),
           ],
-          releaseDefinitions: [{ id: knobs.releaseDefinitionId, name: SANDBOX.releaseDefinition.name }],
+          releaseDefinitions: [
+            {
+              id: knobs.releaseDefinitionId,
+              name: SANDBOX.releaseDefinition.name,
+              artifacts: [
+                { alias: SANDBOX.releaseDefinition.artifactAlias, pipelineId: knobs.buildPipelineId },
+              ],
+              environments: [{ id: 1, name: SANDBOX.releaseDefinition.stage }],
+            },
+          ],
         },
       ],
     });

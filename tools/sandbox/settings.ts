@@ -21,9 +21,10 @@ export const SANDBOX = {
     '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/ai-app-sandbox/providers/Microsoft.Storage/storageAccounts/devstoreaccount1',
   modelsContainer: 'models',
   ledgerContainer: 'flows',
-  buildPipeline: { id: 1, name: 'ai-app-build' },
-  releasePipeline: { id: 2, name: 'ai-app-deploy' },
-  releaseDefinition: { id: 3, name: 'ai-app-release' },
+  // The emulator parses the pipelines' YAML (repository paths) for their declared parameters.
+  buildPipeline: { id: 1, name: 'ai-app-build', yamlPath: 'infra/pipelines/build.yml' },
+  releasePipeline: { id: 2, name: 'ai-app-deploy', yamlPath: 'infra/pipelines/deploy.yml' },
+  releaseDefinition: { id: 3, name: 'ai-app-release', artifactAlias: 'build', stage: 'production' },
   ports: { azuriteBlob: 10000, azuriteQueue: 10001, adoEmulator: 8090, host: 7071 },
 } as const;
 

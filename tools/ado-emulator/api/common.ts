@@ -4,6 +4,7 @@ import type { HookDispatcher } from '../hooks.js';
 import { isRecord, parsePositiveInt, putOwn, type JsonObject } from '../json.js';
 import type { RouteRequest, RouteResult, Params } from '../router.js';
 import type { UrlContext } from '../shapes.js';
+import type { RequestValidator, ValidatedOperation } from '../spec.js';
 import type {
   BuildState,
   EmulatorStore,
@@ -18,6 +19,7 @@ export interface ApiDeps {
   hooks: HookDispatcher;
   urls: UrlContext;
   now: () => Date;
+  spec: RequestValidator;
 }
 
 export function ok(body: unknown, status = 200): RouteResult {
@@ -68,6 +70,7 @@ export function pipelineForBuild(project: ProjectState, build: BuildState): Pipe
       folder: '\\',
       revision: 1,
       yamlPath: 'azure-pipelines.yml',
+      yaml: { parameters: [], resources: [] },
       repository: build.repository,
     }
   );
@@ -81,21 +84,35 @@ export function objectBody(req: RouteRequest, parameterName: string): JsonObject
   return req.body;
 }
 
-/** `{ name: { value, isSecret } }` — values must be strings (numbers/booleans are coerced like Json.NET). */
-export function parseVariables(input: unknown, what: string): Record<string, VariableValue> {
+/** The request body, checked against the operation's published spec. */
+export function specBody(
+  deps: ApiDeps,
+  req: RouteRequest,
+  operation: ValidatedOperation,
+  parameterName: string,
+): JsonObject {
+  const body = objectBody(req, parameterName);
+  const violation = deps.spec.body(operation, body);
+  if (violation) throw Errors.specViolation(violation);
+  return body;
+}
+
+export function specQuery(deps: ApiDeps, req: RouteRequest, operation: ValidatedOperation): URLSearchParams {
+  const violation = deps.spec.query(operation, req.query);
+  if (violation) throw Errors.specViolation(violation);
+  return req.query;
+}
+
+/** `{ name: { value, isSecret } }`, already checked against the spec (values are strings). */
+export function readVariables(input: unknown): Record<string, VariableValue> {
   const out: Record<string, VariableValue> = {};
-  if (input === undefined || input === null) return out;
-  if (!isRecord(input)) throw Errors.badRequest(`${what} must be an object of { value, isSecret }.`);
+  if (!isRecord(input)) return out;
   for (const [name, raw] of Object.entries(input)) {
-    if (!isRecord(raw)) throw Errors.badRequest(`${what}.${name} must be an object of { value, isSecret }.`);
-    const v: VariableValue = {};
-    const value = raw.value;
-    if (typeof value === 'string') v.value = value;
-    else if (typeof value === 'number' || typeof value === 'boolean') v.value = String(value);
-    else if (value !== undefined && value !== null)
-      throw Errors.badRequest(`${what}.${name}.value must be a string.`);
-    if (raw.isSecret === true) v.isSecret = true;
-    putOwn(out, name, v);
+    if (!isRecord(raw)) continue;
+    putOwn(out, name, {
+      ...(typeof raw.value === 'string' ? { value: raw.value } : {}),
+      ...(raw.isSecret === true ? { isSecret: true } : {}),
+    });
   }
   return out;
 }

@@ -1,4 +1,4 @@
-/** Location discovery, resource areas, connectionData and projects. */
+/** Location discovery: OPTIONS, resource areas and connectionData. */
 import { Errors } from '../errors.js';
 import { locationsFor, resourceAreas, type HostKind } from '../locations.js';
 import type { Router } from '../router.js';
@@ -55,19 +55,4 @@ export function registerCoreRoutes(router: Router, deps: ApiDeps): void {
     (_req, params) => ok(shapes.connectionData(deps.urls, orgOf(deps, params))),
     { discovery: true },
   );
-
-  router.add('org', 'GET', ':org/_apis/projects', (_req, params) => {
-    const org = orgOf(deps, params);
-    const list = [...org.projects.values()]
-      .sort((a, b) => a.name.localeCompare(b.name))
-      .map((p) => shapes.projectReference(deps.urls, org, p));
-    return collection(list);
-  });
-  router.add('org', 'GET', ':org/_apis/projects/:project', (_req, params) => {
-    const org = orgOf(deps, params);
-    const name = param(params, 'project');
-    const project = deps.store.findProject(org, name);
-    if (!project) throw Errors.projectNotFound(name);
-    return ok(shapes.project(deps.urls, org, project));
-  });
 }

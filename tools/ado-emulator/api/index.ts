@@ -8,7 +8,8 @@ import { registerSubscriptionRoutes } from './subscriptions.js';
 
 export type { ApiDeps } from './common.js';
 export { completeBuild, buildShape } from './builds.js';
-export { createRunFrom, runShape } from './pipelines.js';
+export { runShape } from './pipelines.js';
+export { completeDeployments, releaseShape } from './releases.js';
 
 export function createAdoRouter(deps: ApiDeps): Router {
   const router = new Router();

@@ -1,52 +1,62 @@
 /** Service hook subscriptions: `{org}/_apis/hooks/subscriptions[/{id}]`. */
 import { Errors } from '../errors.js';
 import { newGuid } from '../ids.js';
-import { isRecord, putOwn, stringField, type JsonObject } from '../json.js';
+import { isRecord, putOwn, type JsonObject } from '../json.js';
 import type { Router } from '../router.js';
 import * as shapes from '../shapes.js';
 import type { OrgState, SubscriptionState } from '../store.js';
-import { collection, objectBody, ok, orgOf, param, type ApiDeps } from './common.js';
+import { collection, ok, orgOf, param, specBody, type ApiDeps } from './common.js';
 
 const PUBLISHERS = new Set(['tfs', 'rm', 'pipelines']);
 
-function stringMap(input: unknown, what: string): Record<string, string> {
-  if (input === undefined || input === null) return {};
-  if (!isRecord(input)) throw Errors.invalidSubscription(`${what} must be an object of strings.`);
+/** Allowed values of the publisher inputs the emulator filters on (per the service-hook events docs). */
+const INPUT_VALUES: Readonly<Record<string, Readonly<Record<string, RegExp>>>> = {
+  'build.complete': { buildStatus: /^(succeeded|partiallySucceeded|failed|stopped)$/i },
+  'ms.vss-release.deployment-completed-event': {
+    releaseDefinitionId: /^\d+$/,
+    releaseEnvironmentId: /^\d+$/,
+    releaseEnvironmentStatus: /^(4|8|16|128)$/,
+  },
+};
+
+function strings(input: unknown): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(input)) {
-    if (v === null || v === undefined) continue;
-    if (typeof v === 'string') putOwn(out, k, v);
-    else if (typeof v === 'number' || typeof v === 'boolean') putOwn(out, k, String(v));
-    else throw Errors.invalidSubscription(`${what}.${k} must be a string.`);
-  }
+  if (isRecord(input))
+    for (const [k, v] of Object.entries(input)) if (typeof v === 'string') putOwn(out, k, v);
   return out;
 }
 
-interface SubscriptionInput {
-  publisherId: string;
-  eventType: string;
-  resourceVersion: string;
-  consumerId: string;
-  consumerActionId: string;
-  publisherInputs: Record<string, string>;
-  consumerInputs: Record<string, string>;
-  status: string;
-}
+type SubscriptionInput = Pick<
+  SubscriptionState,
+  | 'publisherId'
+  | 'eventType'
+  | 'resourceVersion'
+  | 'consumerId'
+  | 'consumerActionId'
+  | 'publisherInputs'
+  | 'consumerInputs'
+  | 'status'
+>;
 
+/** Rules beyond the spec (which has already checked the types and the status enum). */
 function parseSubscription(deps: ApiDeps, org: OrgState, body: JsonObject): SubscriptionInput {
-  const publisherId = stringField(body, 'publisherId') ?? '';
+  const text = (key: string): string => {
+    const value = body[key];
+    return typeof value === 'string' ? value : '';
+  };
+  const publisherId = text('publisherId');
   if (!PUBLISHERS.has(publisherId))
     throw Errors.invalidSubscription(`VS403114: Publisher '${publisherId}' does not exist.`);
-  const eventType = stringField(body, 'eventType') ?? '';
+  const eventType = text('eventType');
   if (eventType.trim() === '') throw Errors.invalidSubscription('eventType is required.');
-  const consumerId = stringField(body, 'consumerId') ?? '';
-  const consumerActionId = stringField(body, 'consumerActionId') ?? '';
+  const consumerId = text('consumerId');
+  const consumerActionId = text('consumerActionId');
   if (consumerId !== 'webHooks' || consumerActionId !== 'httpRequest')
     throw Errors.invalidSubscription(
       `Consumer '${consumerId}' action '${consumerActionId}' is not supported by the emulator (use webHooks/httpRequest).`,
     );
-  const publisherInputs = stringMap(body.publisherInputs, 'publisherInputs');
-  const consumerInputs = stringMap(body.consumerInputs, 'consumerInputs');
+  const publisherInputs = strings(body.publisherInputs);
+  const consumerInputs = strings(body.consumerInputs);
   const url = consumerInputs.url;
   let parsedUrl: URL | undefined;
   try {
@@ -63,18 +73,22 @@ function parseSubscription(deps: ApiDeps, org: OrgState, body: JsonObject): Subs
     throw Errors.invalidSubscription(
       `The publisher input 'projectId' does not match a project: ${projectId}`,
     );
-  const status = stringField(body, 'status') ?? 'enabled';
-  if (!['enabled', 'onProbation', 'disabledByUser', 'disabledBySystem'].includes(status))
-    throw Errors.invalidSubscription(`status is not valid: ${status}`);
+  for (const [input, allowed] of Object.entries(INPUT_VALUES[eventType] ?? {})) {
+    const value = publisherInputs[input];
+    if (value !== undefined && value !== '' && !allowed.test(value))
+      throw Errors.invalidSubscription(
+        `The publisher input '${input}' has a value that is not valid: '${value}'.`,
+      );
+  }
   return {
     publisherId,
     eventType,
-    resourceVersion: stringField(body, 'resourceVersion') ?? '1.0',
+    resourceVersion: text('resourceVersion') || '1.0',
     consumerId,
     consumerActionId,
     publisherInputs,
     consumerInputs,
-    status: status === 'onProbation' ? 'enabled' : status,
+    status: text('status') || 'enabled',
   };
 }
 
@@ -103,7 +117,7 @@ export function registerSubscriptionRoutes(router: Router, deps: ApiDeps): void 
 
   router.add('org', 'POST', base, (req, params) => {
     const org = orgOf(deps, params);
-    const input = parseSubscription(deps, org, objectBody(req, 'subscription'));
+    const input = parseSubscription(deps, org, specBody(deps, req, 'createSubscription', 'subscription'));
     const now = deps.now();
     const s: SubscriptionState = {
       id: newGuid(),
@@ -124,7 +138,7 @@ export function registerSubscriptionRoutes(router: Router, deps: ApiDeps): void 
   router.add('org', 'PUT', `${base}/:subscriptionId`, (req, params) => {
     const org = orgOf(deps, params);
     const s = subscriptionOf(org, param(params, 'subscriptionId'));
-    const input = parseSubscription(deps, org, objectBody(req, 'subscription'));
+    const input = parseSubscription(deps, org, specBody(deps, req, 'replaceSubscription', 'subscription'));
     // Masked secrets sent back unchanged keep their stored value, like the real service.
     if (
       input.consumerInputs.basicAuthPassword === '********' &&
@@ -135,10 +149,10 @@ export function registerSubscriptionRoutes(router: Router, deps: ApiDeps): void 
     return ok(shapes.subscription(deps.urls, org, s));
   });
 
+  // The spec answers 200 (no body), not 204.
   router.add('org', 'DELETE', `${base}/:subscriptionId`, (_req, params) => {
     const org = orgOf(deps, params);
-    const s = subscriptionOf(org, param(params, 'subscriptionId'));
-    org.subscriptions.delete(s.id);
-    return { status: 204 };
+    org.subscriptions.delete(subscriptionOf(org, param(params, 'subscriptionId')).id);
+    return { status: 200 };
   });
 }
