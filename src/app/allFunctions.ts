@@ -1,5 +1,6 @@
 import { buildCompleted } from '../functions/buildCompleted.js';
 import { flows } from '../functions/flows.js';
+import { flowsPage } from '../functions/flowsPage.js';
 import { flowWorker } from '../functions/flowWorker.js';
 import { githubPush } from '../functions/githubPush.js';
 import { modelUploaded } from '../functions/modelUploaded.js';
@@ -14,6 +15,7 @@ export const allFunctions: readonly FunctionDefinition[] = [
   buildCompleted,
   flowWorker,
   flows,
+  flowsPage,
   replayPoison,
   stalledFlowSweeper,
 ];
