@@ -308,7 +308,7 @@ function timeline(history: readonly ViewedTransition[], now: Date): Html {
   return html`<ol class="timeline">
     ${history.map(
       (entry) =>
-        html`<li>
+        html`<li class="tone-${toneOf(entry.status)}">
           ${statusBadge(entry.status)} ${when(entry.at, now)}
           <span class="via">via ${entry.delivery.source} <span class="mono">${entry.delivery.id}</span></span>
           ${entry.reason === undefined ? '' : html`<span class="reason">${entry.reason}</span>`}

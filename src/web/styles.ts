@@ -45,6 +45,7 @@ h2{font-size:1rem;margin:0}
 .chain>li+li::before{content:"\\2192";position:absolute;left:-18px;top:50%;transform:translateY(-50%);color:var(--muted);font-size:1rem}
 .chain .label{display:block;text-transform:uppercase;letter-spacing:.05em;font-size:.68rem;color:var(--muted);font-weight:600}
 .chain .value{display:block;font-weight:600;overflow-wrap:anywhere}
+.chain code.value{font-size:.98rem}
 .chain .sub{display:block;color:var(--muted);font-size:.82rem;overflow-wrap:anywhere}
 .none{color:var(--muted);font-weight:400}
 .why{margin:8px 0 0;font-size:.9rem;overflow-wrap:anywhere}
@@ -55,6 +56,8 @@ summary{cursor:pointer;color:var(--link);font-size:.9rem}
 .timeline{list-style:none;margin:8px 0 0;padding:0 0 0 14px;border-left:2px solid var(--border)}
 .timeline li{position:relative;padding:4px 0 8px 6px}
 .timeline li::before{content:"";position:absolute;left:-21px;top:10px;width:10px;height:10px;border-radius:50%;background:var(--card);border:2px solid var(--muted)}
+.timeline li.tone-ok::before{border-color:var(--ok);background:var(--ok-bg)}.timeline li.tone-active::before{border-color:var(--active);background:var(--active-bg)}
+.timeline li.tone-wait::before{border-color:var(--wait);background:var(--wait-bg)}.timeline li.tone-bad::before{border-color:var(--bad);background:var(--bad-bg)}
 .timeline .via{color:var(--muted);font-size:.82rem;overflow-wrap:anywhere}
 .timeline .reason{display:block;font-size:.88rem;overflow-wrap:anywhere}
 .iso{color:var(--muted);font-size:.8rem;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
