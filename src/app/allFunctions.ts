@@ -1,4 +1,6 @@
+import { currentFlow } from '../functions/currentFlow.js';
 import { flows } from '../functions/flows.js';
+import { flowsPage } from '../functions/flowsPage.js';
 import { flowWorker } from '../functions/flowWorker.js';
 import { githubPush } from '../functions/githubPush.js';
 import { modelUploaded } from '../functions/modelUploaded.js';
@@ -14,6 +16,8 @@ export const allFunctions: readonly FunctionDefinition[] = [
   serviceHook,
   flowWorker,
   flows,
+  currentFlow,
+  flowsPage,
   replayPoison,
   stalledFlowSweeper,
 ];

@@ -18,6 +18,7 @@ import { acceptModelUpload, type ModelUploadOutcome } from '../usecases/acceptMo
 import { acceptPush, type PushDelivery, type PushOutcome } from '../usecases/acceptPush.js';
 import type { WorkItem } from '../usecases/dispatchOnce.js';
 import { processMessage, type WorkOutcome } from '../usecases/processMessage.js';
+import { flowReader, type FlowReader } from '../usecases/readFlows.js';
 import type { RetryOptions } from '../usecases/retry.js';
 import { sweepStalledFlows } from '../usecases/sweepStalledFlows.js';
 import { FLOW_POISON_QUEUE, FLOW_QUEUE } from './flowQueue.js';
@@ -41,8 +42,8 @@ export interface App {
   acceptModelUpload(event: BlobCreatedEvent, logger: Logger): Promise<ModelUploadOutcome>;
   processMessage(message: FlowMessage, work: WorkItem, logger: Logger): Promise<WorkOutcome>;
   sweepStalledFlows(sweepId: string): Promise<readonly FlowMessage[]>;
-  /** Read-only access to the ledger, for the flows API. */
-  readonly flows: Pick<FlowLedger, 'getFlow' | 'listFlows' | 'readPointers'>;
+  /** The flows as people read them (API, lineage page). */
+  readonly flows: FlowReader;
   replayPoison(limit: number): ReturnType<WorkQueue['replayPoison']>;
 }
 
@@ -129,7 +130,7 @@ export function composeApp(config: AppConfig, adapters: Adapters, options: Compo
       ),
     processMessage: (message, work, logger) => processMessage({ ...working, logger }, message, work),
     sweepStalledFlows: (sweepId) => sweepStalledFlows(accepting, sweepId),
-    flows: ledger,
+    flows: flowReader(ledger),
     replayPoison: (limit) => queue.replayPoison(limit),
   };
 }

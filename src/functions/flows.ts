@@ -3,75 +3,47 @@ import '../app/setup.js';
 import functions from '@azure/functions';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { FunctionDefinition } from '../app/functionDefinition.js';
+import { invocationLogger } from '../app/invocationLogger.js';
 import { getApp } from '../app/services.js';
 import { isFlowId } from '../core/flowId.js';
 import { isInfrastructureError } from '../errors.js';
-import { invocationLogger } from '../app/invocationLogger.js';
+import { readPaging } from '../http/paging.js';
 import { json, problem, unavailable } from '../http/responses.js';
 import { flowView } from '../usecases/flowView.js';
-
-const MAX_LIMIT = 100;
 
 /**
  * Which model and which commit went through which build and release:
  *   GET /api/flows?limit=&continuationToken=   newest first
- *   GET /api/flows/current                      what was last sent to release
  *   GET /api/flows/{flowId}
+ * (`GET /api/flows/current` is its own function: a literal route wins over `{flowId}`.)
  */
 export async function flowsHandler(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
+  const correlationId = context.invocationId;
+  const { flows } = await getApp();
+  const flowId = request.params.flowId;
   try {
-    return await readFlows(request, context);
+    if (flowId === undefined || flowId === '') {
+      const paging = readPaging(request);
+      if (!paging.ok) return problem(400, 'QUERY_INVALID', paging.problem, correlationId);
+      const page = await flows.list(paging.limit, paging.continuationToken);
+      return json(200, {
+        flows: page.flows.map(flowView),
+        ...(page.continuationToken === undefined ? {} : { continuationToken: page.continuationToken }),
+      });
+    }
+    if (!isFlowId(flowId))
+      return problem(400, 'FLOW_ID_INVALID', 'A flow id is 20 lower-case hex characters.', correlationId);
+    const flow = await flows.get(flowId);
+    if (flow === undefined) return problem(404, 'NOT_FOUND', `No flow ${flowId}.`, correlationId);
+    return json(200, flowView(flow));
   } catch (error) {
     if (!isInfrastructureError(error)) throw error;
     invocationLogger(context).error('Flows could not be read', { code: error.code, error: error.message });
-    return unavailable('The flow ledger', error.code, context.invocationId);
+    return unavailable('The flow ledger', error.code, correlationId);
   }
-}
-
-async function readFlows(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const correlationId = context.invocationId;
-  const { flows: ledger } = await getApp();
-  const flowId = request.params.flowId;
-
-  if (flowId === undefined || flowId === '') {
-    const limitText = request.query.get('limit') ?? '20';
-    if (!/^\d{1,3}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > MAX_LIMIT) {
-      return problem(
-        400,
-        'QUERY_INVALID',
-        `limit must be a whole number from 1 to ${MAX_LIMIT}.`,
-        correlationId,
-      );
-    }
-    const token = request.query.get('continuationToken') ?? undefined;
-    if (token !== undefined && (token.length > 2048 || !/^[\x21-\x7e]+$/.test(token))) {
-      return problem(400, 'QUERY_INVALID', 'continuationToken is not one this API gave out.', correlationId);
-    }
-    const page = await ledger.listFlows({
-      limit: Number(limitText),
-      ...(token === undefined ? {} : { continuationToken: token }),
-    });
-    return json(200, {
-      flows: page.flows.map(flowView),
-      ...(page.continuationToken === undefined ? {} : { continuationToken: page.continuationToken }),
-    });
-  }
-
-  if (flowId === 'current') {
-    const last = (await ledger.readPointers())?.value.lastRelease;
-    const flow = last === undefined ? undefined : await ledger.getFlow(last.flowId);
-    if (flow === undefined) return problem(404, 'NOT_FOUND', 'Nothing has been released yet.', correlationId);
-    return json(200, flowView(flow.value));
-  }
-
-  if (!isFlowId(flowId))
-    return problem(400, 'FLOW_ID_INVALID', 'A flow id is 20 lower-case hex characters.', correlationId);
-  const flow = await ledger.getFlow(flowId);
-  if (flow === undefined) return problem(404, 'NOT_FOUND', `No flow ${flowId}.`, correlationId);
-  return json(200, flowView(flow.value));
 }
 
 export const flows = {

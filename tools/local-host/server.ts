@@ -51,9 +51,12 @@ const DEFAULT_HOST_JSON = fileURLToPath(new URL('../../host.json', import.meta.u
 
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  // Like the Functions host (ASP.NET Core routing), the most specific route is tried first:
+  // `flows/view/{flowId?}` answers `/api/flows/view` although `flows/{flowId?}` matches it too.
   const routes = options.definitions
     .filter((definition): definition is HttpDefinition => definition.kind === 'http')
-    .map((definition) => ({ definition, pattern: routePattern(definition.options.route) }));
+    .map((definition) => ({ definition, pattern: routePattern(definition.options.route) }))
+    .sort((a, b) => compareRoutePrecedence(a.definition.options.route, b.definition.options.route));
   const eventGrid = new Map(
     options.definitions
       .filter((definition): definition is EventGridDefinition => definition.kind === 'eventGrid')
@@ -342,6 +345,36 @@ function headersOf(request: IncomingMessage): Record<string, string> {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return headers;
+}
+
+/**
+ * Inbound route precedence as ASP.NET Core routing computes it, segment by segment from the
+ * left: a literal segment (1) before a constrained parameter (2) before a parameter (3) before
+ * a catch-all (4); a route with no segment left sorts before one that has more. Ties keep the
+ * order of registration (the sort is stable).
+ */
+export function compareRoutePrecedence(left: string, right: string): number {
+  const a = routeSegments(left).map(segmentRank);
+  const b = routeSegments(right).map(segmentRank);
+  for (let index = 0; index < Math.max(a.length, b.length); index += 1) {
+    const difference = (a[index] ?? 0) - (b[index] ?? 0);
+    if (difference !== 0) return difference;
+  }
+  return 0;
+}
+
+function routeSegments(route: string): string[] {
+  return route
+    .replace(/^\/+|\/+$/g, '')
+    .split('/')
+    .filter((segment) => segment !== '');
+}
+
+function segmentRank(segment: string): number {
+  const parameter = /^\{(\*{0,2})[A-Za-z_][A-Za-z0-9_]*\??(:[^}]*)?\}$/.exec(segment);
+  if (parameter === null) return 1;
+  if (parameter[1] !== '') return 4;
+  return parameter[2] === undefined ? 3 : 2;
 }
 
 /** `flows/{flowId}` or `flows/{flowId?}` → a matcher answering the route parameters. */

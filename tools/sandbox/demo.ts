@@ -32,6 +32,8 @@ export interface DemoOptions {
   readonly releaseMode?: 'pipeline' | 'classic';
   /** Deadline of each wait (default 20 s). */
   readonly stepTimeoutMs?: number;
+  /** Runs after the story, while the sandbox is still up (e.g. to take screenshots of it). */
+  readonly beforeStop?: (sandbox: Sandbox) => Promise<void>;
 }
 
 export interface DemoStep {
@@ -106,6 +108,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     log('');
     log(`GET ${sandbox.urls.flows}`);
     log(table);
+    await options.beforeStop?.(sandbox);
     return {
       ...result,
       durationMs: Date.now() - started,

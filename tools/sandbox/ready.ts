@@ -24,6 +24,7 @@ export function readyLine(sandbox: Sandbox): string {
     `ready: functions ${urls.host}`,
     `GitHub webhook POST ${urls.github} (secret ${secrets.webhookSecret}, repository ${env.GITHUB_REPOSITORY ?? ''})`,
     `flows GET ${urls.flows} | ${urls.flows}/current | ${urls.flows}/{id}`,
+    `lineage page (open in a browser) ${urls.flows}/view`,
     `Event Grid ${urls.eventGrid}`,
     `service hook ${urls.buildCompleted} (basic ${secrets.serviceHookUsername}:${secrets.serviceHookPassword})`,
     `Azure DevOps ${urls.organization} (project ${knobs.project}, PAT ${secrets.pat}, build pipeline ${knobs.buildPipelineId}, ${release})`,

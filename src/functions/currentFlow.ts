@@ -1,0 +1,36 @@
+import '../app/setup.js';
+// @azure/functions is a CommonJS bundle whose exports Node's ESM loader cannot name: default-import it.
+import functions from '@azure/functions';
+import type { HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { FunctionDefinition } from '../app/functionDefinition.js';
+import { invocationLogger } from '../app/invocationLogger.js';
+import { getApp } from '../app/services.js';
+import { isInfrastructureError } from '../errors.js';
+import { json, problem, unavailable } from '../http/responses.js';
+import { flowView } from '../usecases/flowView.js';
+
+/** `GET /api/flows/current`: the flow of the build last sent to release (what is live, or about to be). */
+export async function currentFlowHandler(
+  _request: unknown,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  const { flows } = await getApp();
+  try {
+    const flow = await flows.current();
+    if (flow === undefined)
+      return problem(404, 'NOT_FOUND', 'Nothing has been released yet.', context.invocationId);
+    return json(200, flowView(flow));
+  } catch (error) {
+    if (!isInfrastructureError(error)) throw error;
+    invocationLogger(context).error('Flows could not be read', { code: error.code, error: error.message });
+    return unavailable('The flow ledger', error.code, context.invocationId);
+  }
+}
+
+export const currentFlow = {
+  kind: 'http',
+  name: 'currentFlow',
+  options: { methods: ['GET'], authLevel: 'function', route: 'flows/current', handler: currentFlowHandler },
+} as const satisfies FunctionDefinition;
+
+functions.app.http(currentFlow.name, currentFlow.options);
