@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRETS } from '../support/appEnv.js';
-import { records, responseJson } from '../support/json.js';
+import { at, records, responseJson, type JsonRecord } from '../support/json.js';
 import { deliverEvents, uploadModel } from '../support/eventGrid.js';
 import {
   completeBuild,
+  completeRelease,
   drained,
   eventually,
   newestBuildId,
@@ -134,5 +135,76 @@ describe('build.complete service hook', () => {
     expect(responses.every((response) => response.status === 202)).toBe(true);
     await drained(stack);
     expect(releasesCreated(stack.emulator, 'classic')).toHaveLength(1);
+  });
+});
+
+describe('ms.vss-release.deployment-completed-event: classic releases finish', () => {
+  /** The flow of a build, as the API shows it. */
+  async function flowOfBuild(id: number): Promise<JsonRecord | undefined> {
+    const flows = records((await responseJson(await fetch(`${stack.host.url}/api/flows`))).body.flows);
+    return flows.find((flow) => at(flow, 'build', 'id') === id);
+  }
+
+  it('marks the flow released once Azure DevOps says every stage deployed (re-read, not believed)', async () => {
+    const flow = await flowOfBuild(buildId);
+    const releaseId = Number(at(flow, 'release', 'id'));
+    expect(flow).toMatchObject({ status: 'releasing', release: { mode: 'classic' } });
+    await completeRelease(stack.emulator, releaseId, 'succeeded');
+    const released = await eventually(
+      async () => {
+        const current = await flowOfBuild(buildId);
+        return current?.status === 'released' ? current : undefined;
+      },
+      { what: 'the flow to be released' },
+    );
+    expect(released.reason).toBe('deployment succeeded');
+    const delivered = stack.emulator
+      .deliveries()
+      .filter((d) => d.eventType === 'ms.vss-release.deployment-completed-event');
+    expect(delivered.map((delivery) => delivery.status)).toEqual([202]);
+  });
+
+  it('ignores a forged deployment event for a release still deploying, and one the app never started', async () => {
+    const forged = (releaseId: number) => ({
+      subscriptionId: '8d6f4c1e-2b3a-4d5e-9f60-7a8b9c0d1e2f',
+      notificationId: 900 + releaseId,
+      eventType: 'ms.vss-release.deployment-completed-event',
+      publisherId: 'rm',
+      resource: { environment: { status: 'succeeded', release: { id: releaseId } } },
+    });
+    // A second build of the same flow's model, pushed and built, released but not deployed yet.
+    const blobEndpoint = stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
+    const { events } = await uploadModel(stack.models, blobEndpoint, 'fraud', '2.1.0');
+    await deliverEvents(stack.host.url, 'modelUploaded', events);
+    await drained(stack);
+    const second = await newestBuildId(stack);
+    await completeBuild(stack.emulator, second, 'succeeded');
+    const releasing = await eventually(
+      async () => {
+        const current = await flowOfBuild(second);
+        return current?.status === 'releasing' ? current : undefined;
+      },
+      { what: 'the second release' },
+    );
+    const releaseId = Number(at(releasing, 'release', 'id'));
+    expect(await postHook(forged(releaseId))).toMatchObject({ status: 202, body: { releaseId } });
+    expect(await postHook(forged(424242))).toMatchObject({ status: 202 });
+    await drained(stack);
+    expect((await flowOfBuild(second))?.status).toBe('releasing');
+    expect(stack.logs.join('\n')).toContain('"outcome":"release-pending"');
+
+    // Then the deployment is rejected for real: the flow fails, replayable, with the reason.
+    await completeRelease(stack.emulator, releaseId, 'rejected');
+    const failed = await eventually(
+      async () => {
+        const current = await flowOfBuild(second);
+        return current?.status === 'failed' ? current : undefined;
+      },
+      { what: 'the flow to fail' },
+    );
+    expect(failed).toMatchObject({
+      reason: 'deployment rejected',
+      lastError: { code: 'DEPLOYMENT_REJECTED' },
+    });
   });
 });

@@ -126,3 +126,12 @@ describe('npm run demo', () => {
     for (const port of result.ports) expect(await isPortFree(port), `port ${port}`).toBe(true);
   });
 });
+
+describe('npm run demo with RELEASE_MODE=classic', () => {
+  it('releases through classic releases, and each flow ends released when its deployment completes', async () => {
+    const classic = await runDemo({ releaseMode: 'classic', log: () => undefined });
+    const released = classic.flows.filter((flow) => flow.status === 'released');
+    expect(released.map((flow) => flow.releaseMode)).toEqual(['classic', 'classic']);
+    expect(released.map((flow) => flow.reason)).toEqual(['deployment succeeded', 'deployment succeeded']);
+  }, 90_000);
+});

@@ -101,18 +101,22 @@ describe('startSandbox', () => {
     expect(arrayAt(await readJson(flows), 'flows')).toEqual([]);
   });
 
-  it('subscribes the app to build.complete through the subscriptions API', async () => {
+  it('subscribes the app to build.complete and deployment-completed through the subscriptions API', async () => {
     const response = await fetch(`${sandbox.urls.organization}/_apis/hooks/subscriptions?api-version=7.1`, {
       headers: { authorization: `Basic ${Buffer.from(`:${SANDBOX.pat}`).toString('base64')}` },
     });
     expect(response.status).toBe(200);
     const subscriptions = arrayAt(await readJson(response), 'value') ?? [];
-    // One for the build pipeline (start releases), one for the deploy pipeline (finish them).
-    expect(subscriptions).toHaveLength(2);
+    // The build pipeline (start releases); the deploy pipeline and classic deployments (finish them).
+    expect(subscriptions.map((item) => stringAt(item, 'eventType'))).toEqual([
+      'build.complete',
+      'build.complete',
+      'ms.vss-release.deployment-completed-event',
+    ]);
     const [subscription] = subscriptions;
     expect(stringAt(subscription, 'id')).toBe(sandbox.subscriptionId);
     expect(stringAt(subscription, 'eventType')).toBe('build.complete');
-    expect(stringAt(objectAt(subscription, 'consumerInputs'), 'url')).toBe(sandbox.urls.buildCompleted);
+    expect(stringAt(objectAt(subscription, 'consumerInputs'), 'url')).toBe(sandbox.urls.serviceHook);
     expect(stringAt(objectAt(subscription, 'consumerInputs'), 'basicAuthUsername')).toBe(
       SANDBOX.serviceHookUsername,
     );
@@ -127,7 +131,7 @@ describe('startSandbox', () => {
       urls.host,
       urls.github,
       urls.flows,
-      urls.buildCompleted,
+      urls.serviceHook,
       urls.eventGrid,
       urls.organization,
       urls.emulatorControl,

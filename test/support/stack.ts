@@ -56,16 +56,22 @@ export async function startStack(
     env.MODELS_CONTAINER ?? 'models',
   );
   await models.createIfNotExists();
-  // One subscription per pipeline, as docs/deploy.md sets them up: builds start releases,
-  // deploy runs finish them.
-  for (const definitionName of ['ai-app-build', 'ai-app-deploy']) {
-    await subscribeBuildComplete(
-      emulator,
-      `${host.url}/api/devops/service-hook`,
-      env.SERVICE_HOOK_PASSWORD ?? '',
-      definitionName,
-    );
-  }
+  // The subscriptions docs/deploy.md sets up: builds start releases, deploy runs and classic
+  // deployments finish them.
+  const hookUrl = `${host.url}/api/devops/service-hook`;
+  const password = env.SERVICE_HOOK_PASSWORD ?? '';
+  for (const definitionName of ['ai-app-build', 'ai-app-deploy'])
+    await subscribeBuildComplete(emulator, hookUrl, password, definitionName);
+  await subscribe(
+    emulator,
+    {
+      publisherId: 'rm',
+      eventType: 'ms.vss-release.deployment-completed-event',
+      publisherInputs: { releaseDefinitionId: '3' },
+    },
+    hookUrl,
+    password,
+  );
   return {
     azurite,
     emulator,
@@ -118,12 +124,16 @@ export function startTestEmulator(): Promise<AdoEmulator> {
   });
 }
 
-/** The subscription an operator creates in Project settings → Service hooks, through the REST API. */
-export async function subscribeBuildComplete(
+/** A service-hook subscription as an operator creates it (Project settings → Service hooks), through the REST API. */
+export async function subscribe(
   emulator: AdoEmulator,
+  hook: {
+    readonly publisherId: 'tfs' | 'rm';
+    readonly eventType: string;
+    readonly publisherInputs: Readonly<Record<string, string>>;
+  },
   url: string,
   password: string,
-  definitionName = 'ai-app-build',
 ): Promise<void> {
   const response = await fetch(`${emulator.orgUrl(ORG)}/_apis/hooks/subscriptions?api-version=7.1`, {
     method: 'POST',
@@ -132,17 +142,31 @@ export async function subscribeBuildComplete(
       authorization: `Basic ${Buffer.from(`:${TEST_SECRETS.pat}`).toString('base64')}`,
     },
     body: JSON.stringify({
-      publisherId: 'tfs',
-      eventType: 'build.complete',
-      resourceVersion: '1.0',
+      ...hook,
+      publisherInputs: { projectId: PROJECT, ...hook.publisherInputs },
+      resourceVersion: hook.publisherId === 'rm' ? '3.0-preview.1' : '2.0',
       consumerId: 'webHooks',
       consumerActionId: 'httpRequest',
-      publisherInputs: { projectId: PROJECT, definitionName },
       consumerInputs: { url, basicAuthUsername: 'azure-devops', basicAuthPassword: password },
     }),
   });
   if (!response.ok)
     throw new Error(`Creating the subscription failed: ${response.status} ${await response.text()}`);
+}
+
+/** `build.complete` of one pipeline. */
+export function subscribeBuildComplete(
+  emulator: AdoEmulator,
+  url: string,
+  password: string,
+  definitionName = 'ai-app-build',
+): Promise<void> {
+  return subscribe(
+    emulator,
+    { publisherId: 'tfs', eventType: 'build.complete', publisherInputs: { definitionName } },
+    url,
+    password,
+  );
 }
 
 /** Waits for a condition with a deadline (no fixed sleeps): resolves with its first truthy value. */
@@ -208,6 +232,21 @@ export async function completeBuild(
 const TEST_TOKEN = TEST_SECRETS.pat;
 
 /** Release pipeline runs or classic releases created in the emulator. */
+/** Finishes a classic release's deployment in the emulator (fires ms.vss-release.deployment-completed-event). */
+export async function completeRelease(
+  emulator: AdoEmulator,
+  releaseId: number,
+  status: 'succeeded' | 'rejected' | 'canceled' | 'partiallySucceeded',
+): Promise<void> {
+  const response = await fetch(`${emulator.url}/_emulator/releases/complete`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ org: ORG, releaseId, status }),
+  });
+  if (!response.ok)
+    throw new Error(`Completing release ${releaseId} failed: ${response.status} ${await response.text()}`);
+}
+
 export function releasesCreated(
   emulator: AdoEmulator,
   mode: 'pipeline' | 'classic',

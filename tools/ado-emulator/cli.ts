@@ -83,7 +83,13 @@ async function main(): Promise<void> {
   const envPat = process.env.AZURE_DEVOPS_PAT;
   const pat = envPat !== undefined && envPat !== '' ? envPat : DEFAULT_PAT;
   const port = parsePort(process.env.ADO_EMULATOR_PORT);
-  const emulator = await startAdoEmulator({ port, host: values.host ?? '127.0.0.1', pat, seed: seeds });
+  const emulator = await startAdoEmulator({
+    port,
+    host: values.host ?? '127.0.0.1',
+    pat,
+    seed: seeds,
+    specs: 'when-available',
+  });
 
   console.log(`ADO emulator ready at ${emulator.orgUrl(org)}`);
   if (pat === DEFAULT_PAT) console.log(`PAT: ${DEFAULT_PAT} (set AZURE_DEVOPS_PAT to choose another)`);

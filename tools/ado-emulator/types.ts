@@ -10,6 +10,11 @@ export interface AdoEmulatorOptions {
   /** Accepted as the basic-auth password (any user name). Any non-empty Bearer token is accepted too. */
   pat: string;
   seed?: readonly EmulatorProjectSeed[];
+  /**
+   * `required` (default): refuse to start without the conformance corpus (tests, CI).
+   * `when-available`: without it, start anyway and check no request against the specs (sandbox).
+   */
+  specs?: 'required' | 'when-available';
 }
 
 export interface EmulatorProjectSeed {

@@ -224,30 +224,44 @@ export async function hookDeliveries(target: AdoTarget): Promise<readonly HookDe
   });
 }
 
-export interface BuildCompleteSubscription {
+export interface HookSubscription {
   /** The app's service-hook endpoint, e.g. http://127.0.0.1:7071/api/devops/service-hook */
   readonly url: string;
   readonly username: string;
   readonly password: string;
-  /** Only builds of this pipeline (by name) are notified. */
-  readonly definitionName: string;
+  /** `build.complete` of one pipeline (by name), or `ms.vss-release.deployment-completed-event` of one definition. */
+  readonly event:
+    | { readonly kind: 'build.complete'; readonly definitionName: string }
+    | { readonly kind: 'deployment-completed'; readonly releaseDefinitionId: number };
 }
 
 /**
- * Creates the `build.complete` web hook an operator creates in Project settings → Service
- * hooks, through the real subscriptions REST API. Returns the subscription id.
+ * Creates a web hook as an operator does in Project settings → Service hooks, through the
+ * real subscriptions REST API. Returns the subscription id.
  */
-export async function subscribeBuildComplete(
-  target: AdoTarget,
-  subscription: BuildCompleteSubscription,
-): Promise<string> {
+export async function subscribe(target: AdoTarget, subscription: HookSubscription): Promise<string> {
+  const { event } = subscription;
+  const publisher =
+    event.kind === 'build.complete'
+      ? {
+          publisherId: 'tfs',
+          eventType: 'build.complete',
+          resourceVersion: '2.0',
+          inputs: { definitionName: event.definitionName },
+        }
+      : {
+          publisherId: 'rm',
+          eventType: 'ms.vss-release.deployment-completed-event',
+          resourceVersion: '3.0-preview.1',
+          inputs: { releaseDefinitionId: String(event.releaseDefinitionId) },
+        };
   const response = await call(target, 'POST', `${orgUrl(target)}/_apis/hooks/subscriptions?api-version=7.1`, {
-    publisherId: 'tfs',
-    eventType: 'build.complete',
-    resourceVersion: '1.0',
+    publisherId: publisher.publisherId,
+    eventType: publisher.eventType,
+    resourceVersion: publisher.resourceVersion,
     consumerId: 'webHooks',
     consumerActionId: 'httpRequest',
-    publisherInputs: { projectId: target.project, definitionName: subscription.definitionName },
+    publisherInputs: { projectId: target.project, ...publisher.inputs },
     consumerInputs: {
       url: subscription.url,
       basicAuthUsername: subscription.username,
@@ -257,7 +271,25 @@ export async function subscribeBuildComplete(
   const id = stringAt(response.body, 'id');
   if (response.status !== 200 || id === undefined)
     throw new Error(
-      `Creating the build.complete subscription failed: ${response.status} ${describe(response.body)}`,
+      `Creating the ${publisher.eventType} subscription failed: ${response.status} ${describe(response.body)}`,
     );
   return id;
+}
+
+/** Finishes a classic release's deployment (control API): fires ms.vss-release.deployment-completed-event. */
+export async function completeRelease(
+  target: AdoTarget,
+  releaseId: number,
+  status: 'succeeded' | 'rejected' | 'canceled' | 'partiallySucceeded',
+): Promise<void> {
+  const response = await fetch(`${target.baseUrl}/_emulator/releases/complete`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ org: target.org, releaseId, status }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (response.status !== 200)
+    throw new Error(
+      `Completing release ${releaseId} failed: ${response.status} ${describe(await readJson(response))}`,
+    );
 }

@@ -10,6 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import {
   completeBuild,
+  completeRelease,
   getBuild,
   getClassicRelease,
   getRun,
@@ -211,9 +212,14 @@ async function story(sandbox: Sandbox, step: Step, timeoutMs: number): Promise<P
       throw new Error(
         `Flow ${flowId} of build ${buildId} records classic release ${release.id}, whose artifact is build ${release.buildIds.join(', ') || '(none)'}`,
       );
+    // The deployment finishes; ms.vss-release.deployment-completed-event marks the flow released.
+    await completeRelease(ado, release.id, 'succeeded');
+    const released = await flowWhere(`flow ${flowId} to be released`, (candidate) => {
+      return candidate.flowId === flowId && candidate.status === 'released';
+    });
     return {
-      flow,
-      line: `classic release #${release.id} (${release.name}) of build #${buildId} — flow ${flow.status}`,
+      flow: released,
+      line: `classic release #${release.id} (${release.name}) of build #${buildId} deploys and succeeds — flow ${released.status}`,
     };
   };
 

@@ -26,7 +26,7 @@ export function readyLine(sandbox: Sandbox): string {
     `flows GET ${urls.flows} | ${urls.flows}/current | ${urls.flows}/{id}`,
     `lineage page (open in a browser) ${urls.flows}/view`,
     `Event Grid ${urls.eventGrid}`,
-    `service hook ${urls.buildCompleted} (basic ${secrets.serviceHookUsername}:${secrets.serviceHookPassword})`,
+    `service hook ${urls.serviceHook} (basic ${secrets.serviceHookUsername}:${secrets.serviceHookPassword})`,
     `Azure DevOps ${urls.organization} (project ${knobs.project}, PAT ${secrets.pat}, build pipeline ${knobs.buildPipelineId}, ${release})`,
     `emulator control ${urls.emulatorControl}`,
     `blob ${urls.blob} (container ${container}, watched) | queue ${urls.queue}`,

@@ -15,7 +15,7 @@ import { loadConfig, SETTING_SPECS } from '../../src/config.js';
 import { startAdoEmulator, type AdoEmulator } from '../ado-emulator/server.js';
 import { freePort, startAzurite, type RunningAzurite } from '../azurite.js';
 import { startLocalHost, type LocalHost } from '../local-host/server.js';
-import { orgUrl, subscribeBuildComplete, type AdoTarget } from './ado.js';
+import { orgUrl, subscribe, type AdoTarget } from './ado.js';
 import { startAutoCompleter, type AutoCompleter } from './autoComplete.js';
 import { startBlobWatcher, type BlobWatcher } from './blobWatcher.js';
 import { errorMessage } from './json.js';
@@ -50,7 +50,7 @@ export interface SandboxUrls {
   readonly host: string;
   readonly github: string;
   readonly flows: string;
-  readonly buildCompleted: string;
+  readonly serviceHook: string;
   readonly eventGrid: string;
   /** The emulator's base URL and the organization URL the app uses. */
   readonly emulator: string;
@@ -163,6 +163,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     stops.push({ what: 'Azurite', stop: () => azurite.stop() });
 
     const emulator: AdoEmulator = await startAdoEmulator({
+      specs: 'when-available',
       port: wanted.adoEmulator,
       pat: knobs.pat,
       seed: [
@@ -223,7 +224,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       host: host.url,
       github: `${host.url}/api/github`,
       flows: `${host.url}/api/flows`,
-      buildCompleted: `${host.url}/api/devops/service-hook`,
+      serviceHook: `${host.url}/api/devops/service-hook`,
       eventGrid: `${host.url}/runtime/webhooks/eventgrid?functionName=modelUploaded`,
       emulator: emulator.url,
       organization: orgUrl(ado),
@@ -233,18 +234,23 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       modelsContainer: models.url,
     };
 
-    const subscriptionId = await subscribeBuildComplete(ado, {
-      url: urls.buildCompleted,
+    const hook = {
+      url: urls.serviceHook,
       username: config.serviceHook.username,
       password: config.serviceHook.password,
-      definitionName: SANDBOX.buildPipeline.name,
+    };
+    const subscriptionId = await subscribe(ado, {
+      ...hook,
+      event: { kind: 'build.complete', definitionName: SANDBOX.buildPipeline.name },
     });
-    // Deploy runs are builds too: their completion marks flows released.
-    await subscribeBuildComplete(ado, {
-      url: urls.buildCompleted,
-      username: config.serviceHook.username,
-      password: config.serviceHook.password,
-      definitionName: SANDBOX.releasePipeline.name,
+    // Deploy runs are builds too, and classic deployments raise their own event: both mark flows released.
+    await subscribe(ado, {
+      ...hook,
+      event: { kind: 'build.complete', definitionName: SANDBOX.releasePipeline.name },
+    });
+    await subscribe(ado, {
+      ...hook,
+      event: { kind: 'deployment-completed', releaseDefinitionId: knobs.releaseDefinitionId },
     });
 
     const watcher = await startBlobWatcher({
