@@ -105,6 +105,9 @@ export function decideModelUpload(
   if (container === undefined || blobPath === undefined)
     return skip('unexpected-layout', 'subject is not a blob path');
   if (container !== settings.modelsContainer) return skip('foreign-container', `container ${container}`);
+  if (!urlMatches(event.url, settings.blobEndpoint, container, blobPath)) {
+    return skip('url-mismatch', 'data.url is not this blob on the configured account');
+  }
   if (event.api === 'CreateFile')
     return skip('adls-create-file', 'ADLS CreateFile: the content follows with FlushWithClose');
   if (!COMPLETE_APIS.has(event.api)) return skip('unsupported-api', `data.api ${event.api}`);
@@ -119,9 +122,6 @@ export function decideModelUpload(
     !file.every((part) => FILE_SEGMENT.test(part))
   ) {
     return skip('unsafe-name', 'model name, version or file name has characters that are not allowed');
-  }
-  if (!urlMatches(event.url, settings.blobEndpoint, container, blobPath)) {
-    return skip('url-mismatch', 'data.url is not this blob on the configured account');
   }
   if (modelName !== settings.modelName)
     return skip('other-model', `model ${modelName} is not ${settings.modelName}`);

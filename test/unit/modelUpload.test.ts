@@ -38,6 +38,13 @@ describe('decideModelUpload', () => {
     ['a manifest (PutBlob)', 'fraud/1.4.0/model.json', { api: 'PutBlob' }, {}],
     ['a manifest (CopyBlob)', 'fraud/1.4.0/model.json', { api: 'CopyBlob' }, {}],
     ['an ADLS manifest (FlushWithClose)', 'fraud/1.4.0/model.json', { api: 'FlushWithClose' }, {}],
+    [
+      'a Data Lake upload, named on the same account’s dfs endpoint',
+      'fraud/1.4.0/model.json',
+      { api: 'FlushWithClose', url: 'https://stmodels.dfs.core.windows.net/models/fraud/1.4.0/model.json' },
+      {},
+    ],
+    ['an SFTP upload (SftpCommit)', 'fraud/1.4.0/model.json', { api: 'SftpCommit' }, {}],
     ['any non-empty file in any-file mode', 'fraud/2.0.0/model.onnx', {}, { trigger: 'any-file' }],
     ['the topic in another case', 'fraud/1.4.0/model.json', { topic: ACCOUNT.toLowerCase() }, {}],
   ] as const)('takes %s', (_name, path, overrides, settingOverrides) => {
@@ -99,7 +106,15 @@ describe('decideModelUpload', () => {
     ],
     ['a blob outside <model>/<version>/<file>', 'fraud/model.json', {}, {}, 'unexpected-layout'],
     ['a version with $(…)', 'fraud/$(curl evil)/model.json', {}, {}, 'unsafe-name'],
-    ['a path with ..', 'fraud/1.0.0/../model.json', {}, {}, 'unsafe-name'],
+    // The URL resolves `..` away, so it never names this blob.
+    ['a path with ..', 'fraud/1.0.0/../model.json', {}, {}, 'url-mismatch'],
+    [
+      'a dfs URL of another account',
+      'fraud/1.4.0/model.json',
+      { api: 'FlushWithClose', url: 'https://stother.dfs.core.windows.net/models/fraud/1.4.0/model.json' },
+      {},
+      'url-mismatch',
+    ],
     ['another model', 'churn/1.0.0/model.json', {}, {}, 'other-model'],
     ['a model file before its manifest', 'fraud/1.4.0/weights.onnx', {}, {}, 'not-a-manifest'],
     ['a manifest in a sub-folder', 'fraud/1.4.0/extra/model.json', {}, {}, 'not-a-manifest'],
