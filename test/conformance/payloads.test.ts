@@ -81,8 +81,8 @@ function eventGridEvent(event: Record<string, unknown>) {
     subject: String(event.subject),
     eventType: String(event.eventType),
     eventTime: String(event.eventTime),
-    dataVersion: String(event.dataVersion ?? ''),
-    metadataVersion: String(event.metadataVersion ?? '1'),
+    dataVersion: typeof event.dataVersion === 'string' ? event.dataVersion : '',
+    metadataVersion: typeof event.metadataVersion === 'string' ? event.metadataVersion : '1',
     data: isObject(event.data) ? { ...event.data } : {},
   };
 }

@@ -49,7 +49,9 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
-        server.close(() => resolve());
+        server.close(() => {
+          resolve();
+        });
       }),
   };
 }
