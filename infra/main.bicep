@@ -71,9 +71,15 @@ param azureDevOpsPat string = ''
 @minLength(1)
 param serviceHookUsername string = 'azure-devops'
 
-@description('Password the Azure DevOps service hook authenticates with (azd generates one and keeps it in Key Vault).')
+// azd generates the two secrets below once per environment (metadata azd.type 'generate', 32
+// letters and digits) unless SERVICE_HOOK_PASSWORD / GITHUB_WEBHOOK_SECRET name them in Key Vault
+// (akvs://...): see main.parameters.json and test/contract/azd-parameters.test.ts.
+@description('Password the Azure DevOps service hook authenticates with (azd generates one; stored in Key Vault).')
 @secure()
 @minLength(16)
+@metadata({
+  azd: { type: 'generate', config: { length: 32, noSpecial: true, minLower: 4, minUpper: 4, minNumeric: 4 } }
+})
 param serviceHookPassword string
 
 // --- GitHub --------------------------------------------------------------------------------------
@@ -91,9 +97,12 @@ param githubPathsInclude string = ''
 @description('Comma-separated path globs that never start a build. Empty: none.')
 param githubPathsExclude string = ''
 
-@description('Secret GitHub signs webhook deliveries with (azd generates one and keeps it in Key Vault).')
+@description('Secret GitHub signs webhook deliveries with (azd generates one; stored in Key Vault).')
 @secure()
 @minLength(16)
+@metadata({
+  azd: { type: 'generate', config: { length: 32, noSpecial: true, minLower: 4, minUpper: 4, minNumeric: 4 } }
+})
 param githubWebhookSecret string
 
 @description('The previous webhook secret, accepted while a rotation is under way. Empty: none.')
