@@ -157,7 +157,8 @@ describe('Bicep sources', () => {
       'azureDevOpsPat',
       'githubWebhookSecretPrevious',
     ]) {
-      expect(main).toMatch(new RegExp(`@secure\\(\\)\\n(@[^\\n]+\\n)*param ${name} string`));
+      // Decorators follow @secure(), some over several lines (@metadata({ … })).
+      expect(main).toMatch(new RegExp(`@secure\\(\\)\\n([@ }][^\\n]*\\n)*param ${name} string`));
     }
     expect(readText('infra/modules/function-app.bicep')).toContain('keyVaultReferenceIdentity: identityId');
     expect(readText('infra/modules/keyvault.bicep')).toContain('enableRbacAuthorization: true');
