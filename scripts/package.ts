@@ -64,9 +64,10 @@ async function main(): Promise<void> {
     chunkNames: 'chunks/[name]-[hash]',
     external: ['@azure/functions-core'],
     banner: { js: requireShim },
-    minify: true,
-    // Function and class names stay readable in stack traces and logs.
-    keepNames: true,
+    // Whitespace and syntax minified; identifiers kept, so function and class names stay readable in
+    // stack traces and logs without esbuild's keepNames wrappers (which cost ~10 % of the import).
+    minifyWhitespace: true,
+    minifySyntax: true,
     legalComments: 'eof',
     metafile: true,
     logLevel: 'warning',
