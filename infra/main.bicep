@@ -2,8 +2,8 @@
 // Plain resources in local modules only: CI compiles this file offline (scripts/lint-infra.sh).
 //
 // The Event Grid subscription that delivers model uploads to the `modelUploaded` function is not
-// created here: it needs the function's Event Grid extension key, which exists only after the code
-// is deployed. azd's postdeploy hook (azure.yaml) deploys infra/eventgrid.bicep for that.
+// created here: Event Grid checks that the function exists, which it does only after the code is
+// deployed. azd's postdeploy hook (azure.yaml) deploys infra/eventgrid.bicep for that.
 
 targetScope = 'subscription'
 
