@@ -22,7 +22,7 @@ param location string
 @description('Name of the resource group. Default: rg-<environmentName>.')
 param resourceGroupName string = ''
 
-@description('Object id of the person running azd (AZURE_PRINCIPAL_ID): may read the generated secrets and upload models. Empty: none.')
+@description('Object id of the person running azd (AZURE_PRINCIPAL_ID): may read the generated secrets, upload models (models container only) and read dead letters. Empty: none.')
 param principalId string = ''
 
 @allowed(['User', 'Group', 'ServicePrincipal'])
@@ -233,6 +233,7 @@ module rbac 'modules/rbac.bicep' = {
   params: {
     storageAccountName: storageAccountName
     modelsContainerName: modelsContainerName
+    deadLetterContainerName: deadLetterContainerName
     keyVaultName: keyVaultName
     applicationInsightsName: applicationInsightsName
     appIdentityName: identityName
