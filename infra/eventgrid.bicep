@@ -1,10 +1,11 @@
 // The Event Grid subscription that delivers model uploads to the `modelUploaded` function.
 //
 // Deployed to the resource group AFTER the code (azure.yaml hooks.postdeploy ->
-// infra/hooks/postdeploy.sh), because its webhook URL carries the function app's
-// `eventgrid_extension` system key, which the Functions host creates only when it first starts
-// with an Event Grid trigger. The key is read here with listKeys() at deployment time, so it
-// never passes through a shell, a parameter or an output.
+// infra/hooks/postdeploy.sh), because Event Grid checks that the destination function exists, and it
+// exists only once the code is deployed and the host has indexed it. The endpoint type is
+// AzureFunction: Event Grid delivers to the function by its resource id (and validates the
+// subscription itself), so no function or system key appears in a URL, a parameter or an output.
+// Deploying it again updates it in place (idempotent).
 //
 // Everything else (system topic, dead-letter container and the topic's role on it) is created by
 // main.bicep; this file only references them.
@@ -36,6 +37,10 @@ param eventTimeToLiveInMinutes int = 1440
 
 resource functionApp 'Microsoft.Web/sites@2024-04-01' existing = {
   name: functionAppName
+
+  resource function 'functions' existing = {
+    name: functionName
+  }
 }
 
 resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
@@ -46,18 +51,15 @@ resource topic 'Microsoft.EventGrid/systemTopics@2025-02-15' existing = {
   name: systemTopicName
 }
 
-// Microsoft.Web/sites/host has no Bicep type; listKeys on its id is the documented way to read it.
-var eventGridExtensionKey = listKeys('${functionApp.id}/host/default', '2024-04-01').systemKeys.eventgrid_extension
-
 resource subscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = {
   parent: topic
   name: subscriptionName
   properties: {
     eventDeliverySchema: 'EventGridSchema'
     destination: {
-      endpointType: 'WebHook'
+      endpointType: 'AzureFunction'
       properties: {
-        endpointUrl: 'https://${functionApp.properties.defaultHostName}/runtime/webhooks/eventgrid?functionName=${functionName}&code=${eventGridExtensionKey}'
+        resourceId: functionApp::function.id
         maxEventsPerBatch: 1
         preferredBatchSizeInKilobytes: 64
       }

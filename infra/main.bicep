@@ -2,8 +2,8 @@
 // Plain resources in local modules only: CI compiles this file offline (scripts/lint-infra.sh).
 //
 // The Event Grid subscription that delivers model uploads to the `modelUploaded` function is not
-// created here: it needs the function's Event Grid extension key, which exists only after the code
-// is deployed. azd's postdeploy hook (azure.yaml) deploys infra/eventgrid.bicep for that.
+// created here: Event Grid checks that the function exists, which it does only after the code is
+// deployed. azd's postdeploy hook (azure.yaml) deploys infra/eventgrid.bicep for that.
 
 targetScope = 'subscription'
 
@@ -22,7 +22,7 @@ param location string
 @description('Name of the resource group. Default: rg-<environmentName>.')
 param resourceGroupName string = ''
 
-@description('Object id of the person running azd (AZURE_PRINCIPAL_ID): may read the generated secrets and upload models. Empty: none.')
+@description('Object id of the person running azd (AZURE_PRINCIPAL_ID): may read the generated secrets, upload models (models container only) and read dead letters. Empty: none.')
 param principalId string = ''
 
 @allowed(['User', 'Group', 'ServicePrincipal'])
@@ -71,9 +71,15 @@ param azureDevOpsPat string = ''
 @minLength(1)
 param serviceHookUsername string = 'azure-devops'
 
-@description('Password the Azure DevOps service hook authenticates with (azd generates one and keeps it in Key Vault).')
+// azd generates the two secrets below once per environment (metadata azd.type 'generate', 32
+// letters and digits) unless SERVICE_HOOK_PASSWORD / GITHUB_WEBHOOK_SECRET name them in Key Vault
+// (akvs://...): see main.parameters.json and test/contract/azd-parameters.test.ts.
+@description('Password the Azure DevOps service hook authenticates with (azd generates one; stored in Key Vault).')
 @secure()
 @minLength(16)
+@metadata({
+  azd: { type: 'generate', config: { length: 32, noSpecial: true, minLower: 4, minUpper: 4, minNumeric: 4 } }
+})
 param serviceHookPassword string
 
 // --- GitHub --------------------------------------------------------------------------------------
@@ -91,9 +97,12 @@ param githubPathsInclude string = ''
 @description('Comma-separated path globs that never start a build. Empty: none.')
 param githubPathsExclude string = ''
 
-@description('Secret GitHub signs webhook deliveries with (azd generates one and keeps it in Key Vault).')
+@description('Secret GitHub signs webhook deliveries with (azd generates one; stored in Key Vault).')
 @secure()
 @minLength(16)
+@metadata({
+  azd: { type: 'generate', config: { length: 32, noSpecial: true, minLower: 4, minUpper: 4, minNumeric: 4 } }
+})
 param githubWebhookSecret string
 
 @description('The previous webhook secret, accepted while a rotation is under way. Empty: none.')
@@ -224,6 +233,7 @@ module rbac 'modules/rbac.bicep' = {
   params: {
     storageAccountName: storageAccountName
     modelsContainerName: modelsContainerName
+    deadLetterContainerName: deadLetterContainerName
     keyVaultName: keyVaultName
     applicationInsightsName: applicationInsightsName
     appIdentityName: identityName

@@ -3,58 +3,16 @@
 #
 #   npm run lint:infra        (or: bash scripts/lint-infra.sh)
 #
-# The CLI comes from NuGet (package Azure.Bicep.CommandLine.<rid>, a self-contained `bicep`
-# executable under tools/), fetched with `dotnet restore` of a throwaway project into .tools/
-# (git-ignored) and reused from there on later runs. Needs only the .NET SDK and access to the NuGet
-# feed the first time; no Azure CLI, no module registry (infra/ uses local modules only).
+# The CLI comes from NuGet, fetched into .tools/ by scripts/bicep.sh and reused from there.
 set -euo pipefail
-
-BICEP_VERSION=0.49.2
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 tools="$root/.tools"
 started=$(date +%s)
-
-case "$(uname -s)/$(uname -m)" in
-  Linux/x86_64) rid=linux-x64 ;;
-  Linux/aarch64 | Linux/arm64) rid=linux-arm64 ;;
-  Darwin/x86_64) rid=osx-x64 ;;
-  Darwin/arm64) rid=osx-arm64 ;;
-  *)
-    echo "lint-infra: no Bicep CLI package for $(uname -s)/$(uname -m)" >&2
-    exit 1
-    ;;
-esac
-package="Azure.Bicep.CommandLine.$rid"
-packages="$tools/nuget"
-bicep="$packages/$(echo "$package" | tr '[:upper:]' '[:lower:]')/$BICEP_VERSION/tools/bicep"
+bicep() { bash "$root/scripts/bicep.sh" "$@"; }
 
 # --- 1. The Bicep CLI (cached in .tools/nuget) -----------------------------------------------------
-if [[ ! -x "$bicep" ]] || ! "$bicep" --version 2>/dev/null | grep -qF "Bicep CLI version $BICEP_VERSION "; then
-  if ! command -v dotnet >/dev/null 2>&1; then
-    echo "lint-infra: the .NET SDK (dotnet) is needed to fetch the Bicep CLI from NuGet" >&2
-    exit 1
-  fi
-  export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
-  sdk_major=$(dotnet --version | cut -d. -f1)
-  project_dir=$(mktemp -d)
-  trap 'rm -rf "$project_dir"' EXIT
-  # A project that only downloads the package (PackageDownload: no reference, no build).
-  cat > "$project_dir/fetch-bicep.csproj" <<EOF
-<Project Sdk="Microsoft.NET.Sdk">
-  <PropertyGroup>
-    <TargetFramework>net$sdk_major.0</TargetFramework>
-  </PropertyGroup>
-  <ItemGroup>
-    <PackageDownload Include="$package" Version="[$BICEP_VERSION]" />
-  </ItemGroup>
-</Project>
-EOF
-  echo "lint-infra: fetching $package $BICEP_VERSION from NuGet into .tools/nuget ..."
-  dotnet restore "$project_dir/fetch-bicep.csproj" --packages "$packages" --nologo --verbosity quiet
-  chmod +x "$bicep"
-fi
-"$bicep" --version
+bicep --version
 
 # --- 2. Build, lint and format-check every Bicep file ---------------------------------------------
 cd "$root"
@@ -67,7 +25,7 @@ run() {
   printf '+ bicep'
   printf " '%s'" "$@"
   echo
-  if ! "$bicep" "$@" >>"$log" 2>&1; then status=1; fi
+  if ! bicep "$@" >>"$log" 2>&1; then status=1; fi
 }
 
 # Entry points: infra/main.bicep (azd provision) and infra/eventgrid.bicep (postdeploy hook).
@@ -82,7 +40,7 @@ copy=$(mktemp -d)
   cp "infra/$file" "$copy/$file"
 done
 echo "+ bicep format --pattern '**/*.bicep' (in a copy of infra/, then compared)"
-(cd "$copy" && "$bicep" format --pattern '**/*.bicep' >>"$log" 2>&1) || status=1
+(cd "$copy" && bicep format --pattern '**/*.bicep' >>"$log" 2>&1) || status=1
 while IFS= read -r file; do
   if ! cmp -s "infra/$file" "$copy/$file"; then
     echo "infra/$file: not formatted as 'bicep format' would have it:" >>"$log"

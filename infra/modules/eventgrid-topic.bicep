@@ -1,8 +1,8 @@
 // Event Grid system topic on the storage account. Its system-assigned identity writes dead letters
 // to the dead-letter container (Storage Blob Data Contributor on that container only).
 // The subscription to the modelUploaded function is created after code deployment by
-// infra/eventgrid.bicep (see azure.yaml, hooks.postdeploy): it needs the function's Event Grid
-// extension key, which only exists once the app's code is running.
+// infra/eventgrid.bicep (see azure.yaml, hooks.postdeploy): Event Grid checks that the function
+// exists, which it does only once the app's code is deployed.
 
 param name string
 param location string

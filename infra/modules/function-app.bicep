@@ -1,4 +1,5 @@
-// The Functions app on the Flex Consumption (FC1) plan: Linux, Node.js 20, running as the
+// The Functions app on the Flex Consumption (FC1) plan: Linux, Node.js 24 (GA on Flex Consumption,
+// supported until 30 April 2028, the longest of the Node versions it offers), running as the
 // user-assigned identity, deployed from a blob container it reads with that identity.
 // App settings are built in main.bicep (where the contract tests read them) and applied as a whole.
 
@@ -76,9 +77,10 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
       }
+      // Same major as package.json engines and CI (scripts/node.sh): test/contract/runtime.test.ts.
       runtime: {
         name: 'node'
-        version: '20'
+        version: '24'
       }
     }
   }

@@ -6,6 +6,7 @@
 
 param storageAccountName string
 param modelsContainerName string
+param deadLetterContainerName string
 param keyVaultName string
 param applicationInsightsName string
 
@@ -39,6 +40,10 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
 
     resource modelsContainer 'containers' existing = {
       name: modelsContainerName
+    }
+
+    resource deadLetterContainer 'containers' existing = {
+      name: deadLetterContainerName
     }
   }
 }
@@ -120,15 +125,28 @@ resource deployerSecretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04
   }
 }
 
-// Upload models and read the flow ledger with `az storage blob ... --auth-mode login`.
-resource deployerBlobContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deployerPrincipalId)) {
-  name: guid(storage.id, deployerPrincipalId, roles.storageBlobDataContributor)
-  scope: storage
+// Upload models (`az storage blob ... --auth-mode login`): write on the models container only, not
+// on the account, whose other containers hold the app's code (app-package), the ledger and the host's
+// keys (docs/security.md, R4).
+resource deployerModelsContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deployerPrincipalId)) {
+  name: guid(storage::blobService::modelsContainer.id, deployerPrincipalId, roles.storageBlobDataContributor)
+  scope: storage::blobService::modelsContainer
   properties: {
     roleDefinitionId: subscriptionResourceId(
       'Microsoft.Authorization/roleDefinitions',
       roles.storageBlobDataContributor
     )
+    principalId: deployerPrincipalId
+    principalType: deployerPrincipalType
+  }
+}
+
+// Read undeliverable events (docs/deploy.md, "When something does not start").
+resource deployerDeadLetterReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deployerPrincipalId)) {
+  name: guid(storage::blobService::deadLetterContainer.id, deployerPrincipalId, roles.storageBlobDataReader)
+  scope: storage::blobService::deadLetterContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataReader)
     principalId: deployerPrincipalId
     principalType: deployerPrincipalType
   }

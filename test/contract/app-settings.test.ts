@@ -129,18 +129,19 @@ describe('infra/main.parameters.json', () => {
     expect(withoutDefault.filter((name) => !(name in file))).toEqual([]);
   });
 
-  it('lets azd generate the secrets and keep them in Key Vault', () => {
+  it('lets azd generate the secrets (or take them from Key Vault) and stores them in Key Vault', () => {
     const value = (name: string): unknown => record(file[name], name).value;
-    expect(value('githubWebhookSecret')).toBe(
-      '$(secretOrRandomPassword ${AZURE_KEY_VAULT_NAME} github-webhook-secret)',
-    );
-    expect(value('serviceHookPassword')).toBe(
-      '$(secretOrRandomPassword ${AZURE_KEY_VAULT_NAME} service-hook-password)',
-    );
-    // The secret names azd reads back are the names the Key Vault module stores them under.
+    // Empty on a fresh environment: azd generates them (test/contract/azd-parameters.test.ts); set
+    // to akvs://<subscription>/<vault>/<secret>, azd reads them back from Key Vault.
+    expect(value('githubWebhookSecret')).toBe('${GITHUB_WEBHOOK_SECRET=}');
+    expect(value('serviceHookPassword')).toBe('${SERVICE_HOOK_PASSWORD=}');
+    // The secret names docs/deploy.md reads back are the names the Key Vault module stores them under.
     const keyVault = readText('infra/modules/keyvault.bicep');
     expect(keyVault).toContain("githubWebhookSecret: 'github-webhook-secret'");
     expect(keyVault).toContain("serviceHookPassword: 'service-hook-password'");
+    const deployDoc = readText('docs/deploy.md');
+    expect(deployDoc).toContain('/github-webhook-secret"');
+    expect(deployDoc).toContain('/service-hook-password"');
   });
 
   it('maps parameters to azd environment variables named like the settings they feed', () => {

@@ -5,6 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { allFunctions } from '../../src/app/allFunctions.js';
+import { armResources, BICEP_TIMEOUT_MS, compiledArm } from './arm.js';
 import {
   at,
   bicepObjectKeys,
@@ -53,17 +54,31 @@ describe('azure.yaml', () => {
 describe('Event Grid', () => {
   const eventGridFunctions = allFunctions.filter((definition) => definition.kind === 'eventGrid');
 
-  it("delivers model uploads to the app's Event Grid function", () => {
-    expect(eventGridFunctions.map((definition) => definition.name)).toEqual(['modelUploaded']);
-    expect(bicepStringParamDefault(eventGrid, 'functionName')).toBe('modelUploaded');
-    expect(bicepStringVar(main, 'modelUploadedFunctionName')).toBe('modelUploaded');
-    expect(eventGrid).toContain(
-      "endpointUrl: 'https://${functionApp.properties.defaultHostName}/runtime/webhooks/eventgrid?functionName=${functionName}&code=${eventGridExtensionKey}'",
-    );
-    expect(eventGrid).toMatch(
-      /listKeys\('\$\{functionApp\.id\}\/host\/default', '[0-9-]+'\)\.systemKeys\.eventgrid_extension/,
-    );
-  });
+  it(
+    "delivers model uploads to the app's Event Grid function by resource id, no key in a URL",
+    () => {
+      expect(eventGridFunctions.map((definition) => definition.name)).toEqual(['modelUploaded']);
+      expect(bicepStringParamDefault(eventGrid, 'functionName')).toBe('modelUploaded');
+      expect(bicepStringVar(main, 'modelUploadedFunctionName')).toBe('modelUploaded');
+      const compiled = compiledArm('infra/eventgrid.bicep');
+      const subscriptions = armResources(compiled).filter(
+        ({ resource }) => resource.type === 'Microsoft.EventGrid/systemTopics/eventSubscriptions',
+      );
+      expect(subscriptions).toHaveLength(1);
+      const destination = record(
+        at(subscriptions[0]?.resource, ['properties', 'destination']),
+        'destination',
+      );
+      expect(destination.endpointType).toBe('AzureFunction');
+      const resourceId = text(at(destination, ['properties', 'resourceId']), 'resourceId');
+      expect(resourceId).toContain(
+        "resourceId('Microsoft.Web/sites/functions', parameters('functionAppName'), parameters('functionName'))",
+      );
+      const json = JSON.stringify(compiled);
+      expect(json).not.toMatch(/listKeys|endpointUrl|code=/);
+    },
+    BICEP_TIMEOUT_MS,
+  );
 
   it('sends only complete blobs created in the models container', () => {
     expect(eventGrid).toContain("includedEventTypes: ['Microsoft.Storage.BlobCreated']");
@@ -157,7 +172,8 @@ describe('Bicep sources', () => {
       'azureDevOpsPat',
       'githubWebhookSecretPrevious',
     ]) {
-      expect(main).toMatch(new RegExp(`@secure\\(\\)\\n(@[^\\n]+\\n)*param ${name} string`));
+      // Decorators follow @secure(), some over several lines (@metadata({ … })).
+      expect(main).toMatch(new RegExp(`@secure\\(\\)\\n([@ }][^\\n]*\\n)*param ${name} string`));
     }
     expect(readText('infra/modules/function-app.bicep')).toContain('keyVaultReferenceIdentity: identityId');
     expect(readText('infra/modules/keyvault.bicep')).toContain('enableRbacAuthorization: true');

@@ -100,6 +100,24 @@ describe('infra/k8s', () => {
     expect(targetPorts).toEqual(['http']);
   });
 
+  it('fills label values only from label-safe placeholders (a raw name or version can break kubectl apply)', () => {
+    const labelSets = documents.flatMap((document) => [
+      at(document, ['metadata', 'labels']),
+      at(document, ['spec', 'template', 'metadata', 'labels']),
+      at(document, ['spec', 'selector', 'matchLabels']),
+    ]);
+    const placeholders: string[] = [];
+    for (const labels of labelSets) {
+      if (!isRecord(labels)) continue;
+      for (const value of Object.values(labels)) {
+        for (const match of String(value).matchAll(/__[A-Z0-9_]+__/g)) placeholders.push(match[0]);
+      }
+    }
+    expect(placeholders.length).toBeGreaterThan(5);
+    for (const placeholder of placeholders) expect(placeholder).toMatch(/^__(\w+_LABEL|BUILD_ID)__$/);
+    expect(placeholders).toContain('__MODEL_NAME_LABEL__');
+  });
+
   it('uses only placeholders that the deploy pipeline renders', () => {
     const render = text(stepByDisplayName(deploy, 'Render the manifests').bash, 'render step');
     const rendered = new Set([...render.matchAll(/s\|(__[A-Z0-9_]+__)\|/g)].map((match) => match[1]));

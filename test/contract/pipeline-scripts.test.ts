@@ -19,6 +19,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUILD_PARAMETER_NAMES, RELEASE_PARAMETER_NAMES } from '../../src/core/pipelineParameters.js';
@@ -27,6 +28,7 @@ import {
   at,
   isRecord,
   parseYamlDocuments,
+  pipelineSteps,
   readYaml,
   record,
   repoPath,
@@ -474,5 +476,199 @@ describe('build -> deploy: build-info.json, deploy validation, rendered manifest
   it('sends every parameter name the app uses through the steps under test', () => {
     expect(Object.keys(modelParameters).sort()).toEqual([...BUILD_PARAMETER_NAMES].sort());
     expect(Object.keys(release).sort()).toEqual([...RELEASE_PARAMETER_NAMES].sort());
+  });
+});
+
+describe('deploy.yml: Kubernetes label values from any valid model name and version', () => {
+  const validateDeploy = stepByDisplayName(deploy, 'Validate parameters against the build');
+  const render = stepByDisplayName(deploy, 'Render the manifests');
+  // Kubernetes: (([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?, at most 63 characters.
+  const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+  function deployWith(modelName: string, modelVersion: string, commit: string) {
+    const pipelineWorkspace = mkdtempSync(join(workspace, 'labels-'));
+    mkdirSync(join(pipelineWorkspace, 'build', 'build-info'), { recursive: true });
+    cpSync(repoPath('infra/k8s'), join(pipelineWorkspace, 'build', 'manifests'), { recursive: true });
+    writeFileSync(
+      join(pipelineWorkspace, 'build', 'build-info', 'build-info.json'),
+      JSON.stringify({
+        image_tag: BUILD_ID,
+        model_name: modelName,
+        model_version: modelVersion,
+        commit,
+        model_sha256: 'b'.repeat(64),
+      }),
+    );
+    const variables = yamlVariables(deploy);
+    variables.set('resources.pipeline.build.runID', BUILD_ID);
+    variables.set('Pipeline.Workspace', pipelineWorkspace);
+    const manual = { buildId: '', imageTag: '', modelName: '', modelVersion: '', commit: '', flowId: '' };
+    const checked = runStep(validateDeploy, manual, variables);
+    expect(checked.stdout + checked.stderr, modelName).not.toContain('logissue');
+    expect(checked.status, modelName).toBe(0);
+    const rendered = runStep(render, manual, variables);
+    expect(rendered.status, rendered.stdout).toBe(0);
+    const out = join(pipelineWorkspace, 'rendered');
+    return readdirSync(out).flatMap((file) => parseYamlDocuments(readFileSync(join(out, file), 'utf8')));
+  }
+
+  it.each([
+    ['fraud-', '1.0.0', 'fraud'],
+    ['fraud.', '2.0.0+build.7', 'fraud'],
+    ['fraud_', '3.0-', 'fraud'],
+    [`m${'x'.repeat(61)}-`, `1${'.0'.repeat(31)}`, `m${'x'.repeat(61)}`],
+  ])(
+    'model %j version %j: every label is a valid label value; annotations keep the exact values',
+    (name, version, nameLabel) => {
+      const commit = 'c'.repeat(64); // a SHA-256 commit: 64 characters, one too many for a label
+      const documents = deployWith(name, version, commit);
+      const labelled = documents.flatMap((document) => [
+        at(document, ['metadata', 'labels']),
+        at(document, ['spec', 'template', 'metadata', 'labels']),
+      ]);
+      let count = 0;
+      for (const labels of labelled) {
+        if (!isRecord(labels)) continue;
+        for (const [key, value] of Object.entries(labels)) {
+          count += 1;
+          expect(String(value), key).toMatch(LABEL_VALUE);
+          expect(String(value).length, key).toBeLessThanOrEqual(63);
+        }
+      }
+      expect(count).toBeGreaterThan(10);
+      const deployment = documents.find((document) => at(document, ['kind']) === 'Deployment');
+      expect(at(deployment, ['spec', 'template', 'metadata', 'labels', 'ai-app-cicd/model-name'])).toBe(
+        nameLabel,
+      );
+      expect(at(deployment, ['spec', 'template', 'metadata', 'annotations'])).toMatchObject({
+        'ai-app-cicd/model-name': name,
+        'ai-app-cicd/model-version': version,
+        'ai-app-cicd/commit': commit,
+      });
+      expect(at(deployment, ['spec', 'template', 'spec', 'containers', 0, 'env'])).toContainEqual({
+        name: 'MODEL_NAME',
+        value: name,
+      });
+    },
+  );
+});
+
+describe('build.yml "Check the commit is on the release branch" (docs/security.md R2)', () => {
+  const step = stepByDisplayName(build, 'Check the commit is on the release branch');
+  const gitEnv = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 'test',
+    GIT_AUTHOR_EMAIL: 'test@example.com',
+    GIT_COMMITTER_NAME: 'test',
+    GIT_COMMITTER_EMAIL: 'test@example.com',
+    GIT_CONFIG_NOSYSTEM: '1',
+    HOME: workspace,
+  };
+  const git = (cwd: string, ...args: string[]) =>
+    execFileSync('git', args, {
+      cwd,
+      env: gitEnv,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).trim();
+
+  // origin: main = A -> B -> head; feature = B -> F (never merged); a fork's commit X reachable only
+  // through refs/pull/1/head (GitHub serves it by SHA; it was never on any branch).
+  const root = mkdtempSync(join(workspace, 'git-'));
+  const origin = join(root, 'origin.git');
+  const author = join(root, 'author');
+  git(root, 'init', '--quiet', '--bare', '--initial-branch=main', origin);
+  git(origin, 'config', 'uploadpack.allowAnySHA1InWant', 'true'); // fetch by commit, as Azure Repos does
+  git(origin, 'config', 'uploadpack.allowFilter', 'true');
+  git(root, 'clone', '--quiet', origin, author);
+  const commit = (message: string) => {
+    writeFileSync(join(author, 'file.txt'), `${message}\n`);
+    git(author, 'add', 'file.txt');
+    git(author, 'commit', '--quiet', '-m', message);
+    return git(author, 'rev-parse', 'HEAD');
+  };
+  const A = commit('A');
+  const B = commit('B');
+  const head = commit('head');
+  git(author, 'push', '--quiet', 'origin', 'main');
+  git(author, 'checkout', '--quiet', '-b', 'feature', B);
+  const F = commit('F');
+  git(author, 'push', '--quiet', 'origin', 'feature');
+  git(author, 'checkout', '--quiet', '--detach', head);
+  const X = commit('fork');
+  git(author, 'push', '--quiet', 'origin', `${X}:refs/pull/1/head`);
+
+  /** The agent's checkout: fetch origin (all branches, or `depth` commits of each), check out `sha`. */
+  function checkout(sha: string, depth?: number): string {
+    const sources = mkdtempSync(join(root, 'sources-'));
+    git(sources, 'init', '--quiet');
+    git(sources, 'remote', 'add', 'origin', `file://${origin}`);
+    const shallow = depth === undefined ? [] : [`--depth=${String(depth)}`];
+    git(
+      sources,
+      'fetch',
+      '--quiet',
+      ...shallow,
+      'origin',
+      '+refs/heads/*:refs/remotes/origin/*',
+      '+refs/pull/*:refs/remotes/pull/*',
+    );
+    // A shallow fetch also fetches the commit itself (the agent's fetch by commit).
+    if (depth !== undefined) git(sources, 'fetch', '--quiet', ...shallow, 'origin', sha);
+    git(sources, 'checkout', '--quiet', '--force', sha);
+    return sources;
+  }
+
+  function check(sha: string, sources: string, sourceBranch = 'refs/heads/main') {
+    const variables = new Map([
+      ['source.commit', sha],
+      ['source.branch', sourceBranch.replace(/^refs\/heads\//, '')],
+      ['Build.SourceBranch', sourceBranch],
+      ['Build.SourcesDirectory', sources],
+    ]);
+    return runStep(step, {}, variables);
+  }
+
+  it('comes right after the parameters are validated, before the model is downloaded', () => {
+    const names = pipelineSteps(build).map((candidate) => candidate.displayName);
+    expect(names.indexOf('Check the commit is on the release branch')).toBe(
+      names.indexOf('Validate parameters') + 1,
+    );
+    expect(at(pipelineSteps(build)[0], ['fetchDepth'])).toBe(0);
+    expect(at(pipelineSteps(build)[0], ['fetchFilter'])).toBe('tree:0');
+  });
+
+  it.each([
+    ['an older commit of the branch', () => A],
+    ['the head of the branch', () => head],
+  ])('accepts %s', (_, sha) => {
+    const result = check(sha(), checkout(sha()));
+    expect(result.stdout).not.toContain('logissue');
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain(`Commit ${sha()} is on main`);
+  });
+
+  it.each([
+    ['a commit of another branch', () => F],
+    ["a fork's commit that was never on a branch", () => X],
+  ])('refuses %s', (_, sha) => {
+    const result = check(sha(), checkout(sha()));
+    expect(result.status).not.toBe(0);
+    expect(result.stdout).toContain(`Commit ${sha()} is not on branch main`);
+  });
+
+  it('fetches the history a shallow checkout lacks, then decides the same way', () => {
+    const accepted = check(B, checkout(B, 1));
+    expect(accepted.status, accepted.stdout + accepted.stderr).toBe(0);
+    expect(accepted.stdout).toContain('Fetching the history of main');
+    const refused = check(F, checkout(F, 1));
+    expect(refused.status).not.toBe(0);
+    expect(refused.stdout).toContain(`Commit ${F} is not on branch main`);
+  });
+
+  it('refuses a run that is not on a branch (a tag, a pull request)', () => {
+    const result = check(head, checkout(head), 'refs/tags/v1.0.0');
+    expect(result.status).not.toBe(0);
+    expect(result.stdout).toContain('is not on a branch (refs/tags/v1.0.0)');
   });
 });
