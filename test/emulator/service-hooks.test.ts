@@ -197,7 +197,11 @@ describe('ADO emulator: service hooks', () => {
     await runAndComplete(BUILD_PIPELINE.id, BuildResult.Failed);
     await runAndComplete(PLAIN_PIPELINE.id, BuildResult.Succeeded);
     const sentinel = await runAndComplete(BUILD_PIPELINE.id, BuildResult.Succeeded);
-    await waitFor(() => receiver.received.length >= 2, 'the sentinel hook');
+    // The emulator records a delivery once its answer is back: wait for the record too.
+    await waitFor(
+      () => receiver.received.length >= 2 && emulator.deliveries().length >= 2,
+      'the sentinel hook',
+    );
     const resourceIds = receiver.received.map((r) =>
       isRecord(r.body) && isRecord(r.body.resource) ? r.body.resource.id : undefined,
     );
