@@ -1,10 +1,14 @@
 /**
- * infra/ and the app agree on flow events (docs/events.md): a custom topic that takes
- * CloudEvents 1.0 from the app's managed identity only, and the app told where it is.
+ * infra/, docs/events.md and the app agree on flow events: a custom topic that takes
+ * CloudEvents 1.0 from the app's managed identity only, the app told where it is, and every
+ * event type documented with an example of what the app really publishes.
  */
 import { describe, expect, it } from 'vitest';
 import { SETTING_SPECS } from '../../src/config.js';
-import { bicepObjectKeys, bicepUnionKeys, readText } from './support.js';
+import { FLOW_STATUSES } from '../../src/core/flow.js';
+import { FLOW_EVENT_TYPE_PREFIX, flowEventId, flowEventSource } from '../../src/core/flowEvents.js';
+import { cloudEventProblems } from '../../tools/event-grid-topic/server.js';
+import { bicepObjectKeys, bicepUnionKeys, readText, record } from './support.js';
 
 const main = readText('infra/main.bicep');
 const topic = readText('infra/modules/flow-events.bicep');
@@ -44,5 +48,32 @@ describe('the flow events topic (infra/modules/flow-events.bicep)', () => {
     expect(bicepObjectKeys(main, 'appSettings').has('FLOW_EVENTS_TOPIC_KEY')).toBe(false);
     expect(bicepUnionKeys(main, 'conditionalAppSettings').has('FLOW_EVENTS_TOPIC_KEY')).toBe(false);
     expect(SETTING_SPECS.FLOW_EVENTS_TOPIC_ENDPOINT.need).toBe('optional');
+  });
+});
+
+describe('docs/events.md', () => {
+  const doc = readText('docs/events.md');
+  const examples = [
+    ...doc.matchAll(/<summary><code>([^<]+)<\/code><\/summary>\s+```json\n([\s\S]*?)\n```/g),
+  ].map(([, type, json]) => ({ type: type ?? '', event: record(JSON.parse(json ?? ''), type ?? 'example') }));
+
+  it('documents every event type, in the table and with an example', () => {
+    const types = FLOW_STATUSES.map((status) => `${FLOW_EVENT_TYPE_PREFIX}${status}`);
+    for (const type of types) expect(doc, type).toContain(`| \`${type}\``);
+    expect(examples.map((example) => example.type).sort()).toEqual([...types].sort());
+  });
+
+  it('shows examples that are CloudEvents 1.0 exactly as the app publishes them, without a SAS', () => {
+    for (const { type, event } of examples) {
+      expect(cloudEventProblems(event), type).toEqual([]);
+      expect(event.type).toBe(type);
+      const data = record(event.data, `${type} data`);
+      expect(data.status).toBe(type.slice(FLOW_EVENT_TYPE_PREFIX.length));
+      expect(event.id).toBe(flowEventId(String(data.flowId), Number(data.sequence)));
+      expect(event.subject).toBe(`flows/${String(data.flowId)}`);
+      expect(event.source).toBe(flowEventSource('contoso/fraud-app', 'fraud'));
+      expect(event.time).toBe(data.at);
+      expect(JSON.stringify(record(data.model, 'model'))).not.toContain('?');
+    }
   });
 });
