@@ -60,12 +60,12 @@ type Publication =
   | { readonly kind: 'published'; readonly count: number }
   | { readonly kind: 'failed'; readonly error: string };
 
-/** How many recorded versions are remembered (see `carry`). */
-const REMEMBERED_VERSIONS = 1000;
+/** How many flows `publishedHere` remembers. */
+const REMEMBERED_FLOWS = 1000;
 
 /**
- * One per app (per worker process): the publisher, the pause after a failure, and the flow
- * versions this process wrote its own progress into.
+ * One per app (per worker process): the publisher, the pause after a failure, and what this
+ * process has published (so that racing writes of one flow send each transition once).
  */
 export class FlowEventPublishing {
   private readonly deadlineMs: number;
@@ -73,8 +73,13 @@ export class FlowEventPublishing {
   private readonly sweepGraceMs: number;
   private readonly sweepDeadlineMs: number;
   private pausedUntilMs = 0;
-  /** `<flowId> <etag>` → the `eventsPublished` this process wrote with that version. */
-  private readonly recorded = new Map<string, number>();
+  /**
+   * flowId → how many of its transitions this process has seen the topic take: a write that
+   * lost the race to record them (a storm of deliveries on one flow) does not send them again.
+   */
+  private readonly publishedHere = new Map<string, number>();
+  /** flowId → this process's publication of it in flight: the next one waits for it, then sends only the rest. */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
 
   constructor(private readonly deps: FlowEventsDeps) {
     this.deadlineMs = deps.options?.deadlineMs ?? 3_000;
@@ -99,7 +104,7 @@ export class FlowEventPublishing {
         return { created: true, flow: await this.afterWrite(inner, created.flow, logger) };
       },
       replaceFlow: async (flow, etag) => {
-        const saved = await inner.replaceFlow(this.carry(flow, etag), etag);
+        const saved = await inner.replaceFlow(flow, etag);
         if (saved === 'conflict') return saved;
         return this.afterWrite(inner, saved, logger);
       },
@@ -170,9 +175,7 @@ export class FlowEventPublishing {
     try {
       // One try: a conflict means another writer moved the flow on, and publishes with its write.
       const written = await inner.replaceFlow(recorded, saved.etag);
-      if (written === 'conflict') return saved;
-      this.remember(flow.flowId, written.etag, recorded.eventsPublished ?? 0);
-      return written;
+      return written === 'conflict' ? saved : written;
     } catch (error) {
       logger.warn('Flow events published but not recorded: they may be published again', {
         flowId: flow.flowId,
@@ -182,10 +185,28 @@ export class FlowEventPublishing {
     }
   }
 
-  /** Publishes the flow's pending transitions: answers how many of its transitions are published then. */
-  private async publish(flow: FlowRecord, deadlineMs: number): Promise<Publication> {
-    const events = pendingFlowEvents(flow, this.deps.source);
-    if (events.length === 0) return { kind: 'none' };
+  /**
+   * Publishes the flow's pending transitions: answers how many of its transitions are published
+   * then. One publication per flow at a time in this process, so concurrent writes of one flow
+   * do not send the same transition twice.
+   */
+  private publish(flow: FlowRecord, deadlineMs: number): Promise<Publication> {
+    const previous = this.inFlight.get(flow.flowId) ?? Promise.resolve();
+    const publication = previous.then(() => this.publishNow(flow, deadlineMs));
+    this.inFlight.set(flow.flowId, publication);
+    void publication.then(() => {
+      if (this.inFlight.get(flow.flowId) === publication) this.inFlight.delete(flow.flowId);
+    });
+    return publication;
+  }
+
+  private async publishNow(flow: FlowRecord, deadlineMs: number): Promise<Publication> {
+    const pending = pendingFlowEvents(flow, this.deps.source);
+    if (pending.length === 0) return { kind: 'none' };
+    const sentHere = this.publishedHere.get(flow.flowId) ?? 0;
+    const events = pending.filter((event) => event.data.sequence >= sentHere);
+    const count = flow.history.length;
+    if (events.length === 0) return { kind: 'published', count };
     try {
       await this.deps.publisher.publish(events, { abortSignal: AbortSignal.timeout(deadlineMs) });
     } catch (error) {
@@ -193,23 +214,16 @@ export class FlowEventPublishing {
       return { kind: 'failed', error: isInfrastructureError(error) ? error.message : describeError(error) };
     }
     this.pausedUntilMs = 0;
-    return { kind: 'published', count: flow.history.length };
+    bounded(this.publishedHere).set(flow.flowId, Math.max(sentHere, count));
+    return { kind: 'published', count };
   }
+}
 
-  /**
-   * A caller writing over a version this process recorded progress into may hold the flow as
-   * it was before that (it wrote, then this recorded): keep the recorded progress.
-   */
-  private carry(flow: FlowRecord, etag: string): FlowRecord {
-    const count = this.recorded.get(`${flow.flowId} ${etag}`);
-    return count === undefined ? flow : withEventsPublished(withEventsTracked(flow), count);
+/** The map, its oldest entry dropped when it holds REMEMBERED_FLOWS already. */
+function bounded<K, V>(map: Map<K, V>): Map<K, V> {
+  if (map.size >= REMEMBERED_FLOWS) {
+    const oldest = map.keys().next();
+    if (oldest.done !== true) map.delete(oldest.value);
   }
-
-  private remember(flowId: string, etag: string, count: number): void {
-    this.recorded.set(`${flowId} ${etag}`, count);
-    if (this.recorded.size > REMEMBERED_VERSIONS) {
-      const oldest = this.recorded.keys().next().value;
-      if (oldest !== undefined) this.recorded.delete(oldest);
-    }
-  }
+  return map;
 }

@@ -4,17 +4,20 @@
  * the ledger write; the same id from two instances; nothing lost and nothing blocked while
  * the topic is down; no secret in any event; and what events cost in blob requests.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createFlowEventPublisher } from '../../src/adapters/eventGridFlowEvents.js';
 import { flowEventId, pendingEventCount } from '../../src/core/flowEvents.js';
+import { flowIdOf } from '../../src/core/flowId.js';
+import { parsePushEvent } from '../../src/core/githubPush.js';
 import type { FlowEventPublisher } from '../../src/ports/flowEvents.js';
 import type { FlowLedger } from '../../src/ports/flowLedger.js';
 import { flowView } from '../../src/usecases/flowView.js';
 import type { AdoEmulator } from '../../tools/ado-emulator/server.js';
 import { cloudEventProblems, startLocalTopic, type LocalTopic } from '../../tools/event-grid-topic/server.js';
+import { pushPayload, randomSha } from '../../tools/github/webhooks.js';
 import { TEST_SECRETS } from '../support/appEnv.js';
-import { startTestEmulator } from '../support/stack.js';
+import { eventually, startTestEmulator } from '../support/stack.js';
 import { freshContainer } from '../support/storage.js';
 import {
   composed,
@@ -184,6 +187,50 @@ describe('flow events', () => {
       'ai-app-cicd.flow.build-started',
     ]);
     expect((await first.ledger.getFlow(flow.flowId))?.value.eventsPublished).toBe(2);
+  });
+
+  it('sends a transition once per instance when two writes of one flow race (one commit pushed twice)', async () => {
+    const real = await createFlowEventPublisher({
+      endpoint: topic.endpoint,
+      allowInsecureConnection: true,
+      auth: { kind: 'key', key: TOPIC_KEY },
+    });
+    // The first publication waits at a gate, so that the second delivery writes the flow meanwhile.
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let calls = 0;
+    const gated: FlowEventPublisher = {
+      publish: async (events, options) => {
+        calls += 1;
+        if (calls === 1) await gate;
+        await real.publish(events, options);
+      },
+    };
+    const composedApp = await app({ publisher: gated });
+    await promote(composedApp.ledger);
+    const commit = randomSha();
+    const flowId = flowIdOf(MODEL.name, MODEL.version, commit);
+    const deliver = () => {
+      const parsed = parsePushEvent(pushPayload({ after: commit, pushedAt: Math.floor(Date.now() / 1000) }));
+      if (!parsed.ok) throw new Error(parsed.problem);
+      return composedApp.app.acceptPush({ event: parsed.event, deliveryId: randomUUID() }, lines([]));
+    };
+    const first = deliver();
+    await eventually(() => calls === 1, { what: 'the first publication to start' });
+    const second = deliver();
+    await eventually(
+      async () => ((await composedApp.ledger.getFlow(flowId))?.value.triggers.length ?? 0) === 2,
+      { what: "the second delivery's write" },
+    );
+    open();
+    expect((await Promise.all([first, second])).map((outcome) => outcome.kind)).toEqual([
+      'accepted',
+      'in-progress',
+    ]);
+    expect(eventsOf(flowId).map((event) => event.id)).toEqual([flowEventId(flowId, 0)]);
+    expect((await composedApp.ledger.getFlow(flowId))?.value.eventsPublished).toBe(1);
   });
 
   it.each([
