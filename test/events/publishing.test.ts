@@ -233,6 +233,36 @@ describe('flow events', () => {
     expect((await composedApp.ledger.getFlow(flowId))?.value.eventsPublished).toBe(1);
   });
 
+  it('publishes each transition once under concurrency: 10 commits pushed at once, each delivered twice, then built', async () => {
+    const composedApp = await app();
+    await promote(composedApp.ledger);
+    const log: string[] = [];
+    const commits = Array.from({ length: 10 }, () => randomSha());
+    const outcomes = await Promise.all(
+      commits.flatMap((commit) =>
+        [0, 1].map(() => {
+          const parsed = parsePushEvent(
+            pushPayload({ after: commit, pushedAt: Math.floor(Date.now() / 1000) }),
+          );
+          if (!parsed.ok) throw new Error(parsed.problem);
+          return composedApp.app.acceptPush({ event: parsed.event, deliveryId: randomUUID() }, lines(log));
+        }),
+      ),
+    );
+    const messages = outcomes.flatMap((outcome) => ('messages' in outcome ? outcome.messages : []));
+    await Promise.all(messages.map((message) => runMessage(composedApp.app, message, lines(log))));
+    for (const commit of commits) {
+      const flowId = flowIdOf(MODEL.name, MODEL.version, commit);
+      const flow = (await composedApp.ledger.getFlow(flowId))?.value;
+      expect(flow?.status).toBe('build-started');
+      expect(eventsOf(flowId).map((event) => event.id)).toEqual([
+        flowEventId(flowId, 0),
+        flowEventId(flowId, 1),
+      ]);
+      expect(flow?.eventsPublished).toBe(2);
+    }
+  });
+
   it.each([
     ['stopped', () => topic.stop(), () => topic.start()],
     [
