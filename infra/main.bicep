@@ -257,6 +257,19 @@ module eventGridTopic 'modules/eventgrid-topic.bicep' = {
   dependsOn: [storage]
 }
 
+// Flow events (docs/events.md): a custom topic the app's identity publishes to.
+module flowEvents 'modules/flow-events.bicep' = {
+  name: 'flow-events'
+  scope: rg
+  params: {
+    name: 'evgt-flows-${resourceToken}'
+    location: location
+    tags: tags
+    appIdentityName: identityName
+  }
+  dependsOn: [identity]
+}
+
 // The app's settings. Contract-tested (test/contract/app-settings.test.ts) against SETTINGS in
 // src/config.ts: every required setting must be in `appSettings` (unconditional); every key of ours
 // here must be a setting the app reads. Secrets are Key Vault references, never values.
@@ -292,6 +305,8 @@ var appSettings = {
   RELEASE_BUILD_RESOURCE_ALIAS: releaseBuildResourceAlias
   RELEASE_ARTIFACT_ALIAS: releaseArtifactAlias
   RELEASE_ON_PARTIAL_SUCCESS: string(releaseOnPartialSuccess)
+  // Published with the managed identity (no FLOW_EVENTS_TOPIC_KEY: the topic has no access keys).
+  FLOW_EVENTS_TOPIC_ENDPOINT: flowEvents.outputs.endpoint
 }
 
 var missingReleasePipeline = 'releasePipelineId (RELEASE_PIPELINE_ID) is required when releaseMode is pipeline.'

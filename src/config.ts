@@ -124,6 +124,16 @@ export const SETTING_SPECS = {
     default: 'false',
     meaning: 'Release `partiallySucceeded` builds too.',
   },
+  FLOW_EVENTS_TOPIC_ENDPOINT: {
+    need: 'optional',
+    meaning:
+      'Event Grid custom topic (CloudEvents 1.0 input schema) every flow transition is published to, e.g. `https://<topic>.<region>-1.eventgrid.azure.net/api/events` (docs/events.md). Not set: no events. `http://` only to a loopback address (a local stand-in).',
+  },
+  FLOW_EVENTS_TOPIC_KEY: {
+    need: 'optional',
+    meaning:
+      "Access key of that topic (sent as `aeg-sas-key`); when absent the app's managed identity publishes (role EventGrid Data Sender on the topic).",
+  },
   AzureWebJobsStorage: {
     need: 'optional',
     neededWhen: 'or the identity-based settings',
@@ -163,6 +173,17 @@ export type ReleaseConfig =
   | { readonly mode: 'pipeline'; readonly pipelineId: number; readonly buildResourceAlias: string }
   | { readonly mode: 'classic'; readonly definitionId: number; readonly artifactAlias: string };
 
+/** Where flow events are published, and how the app authenticates there. */
+export interface FlowEventsConfig {
+  readonly endpoint: string;
+  /** Plain `http://` to a loopback address (a local stand-in topic): the SDK must be allowed to. */
+  readonly allowInsecureConnection: boolean;
+  readonly auth:
+    | { readonly kind: 'key'; readonly key: string }
+    /** Microsoft Entra token from DefaultAzureCredential (managed identity in Azure). */
+    | { readonly kind: 'entra'; readonly managedIdentityClientId?: string };
+}
+
 export interface AppConfig {
   readonly azureDevOps: {
     readonly orgUrl: string;
@@ -191,6 +212,8 @@ export interface AppConfig {
   };
   readonly serviceHook: { readonly username: string; readonly password: string };
   readonly release: ReleaseConfig & { readonly onPartialSuccess: boolean };
+  /** Absent: flow events are off. */
+  readonly flowEvents?: FlowEventsConfig;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -259,8 +282,53 @@ export function loadConfig(env: Env = process.env): AppConfig {
       ...releaseConfig(settings),
       onPartialSuccess: settings.oneOf('RELEASE_ON_PARTIAL_SUCCESS', ['true', 'false']) === 'true',
     },
+    ...flowEventsConfig(settings, clientId),
   };
   return deepFreeze(config);
+}
+
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+function flowEventsConfig(
+  settings: Settings,
+  clientId: string | undefined,
+): { readonly flowEvents?: FlowEventsConfig } {
+  const name = 'FLOW_EVENTS_TOPIC_ENDPOINT';
+  const value = settings.optional(name);
+  const key = settings.optional('FLOW_EVENTS_TOPIC_KEY');
+  if (value === undefined) {
+    if (key !== undefined) throw new ConfigError(name, 'is required when FLOW_EVENTS_TOPIC_KEY is set');
+    return {};
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(name, 'must be an absolute https URL');
+  }
+  const loopback = LOOPBACK_HOST.test(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback))
+    throw new ConfigError(
+      name,
+      'must be an https URL (http:// only to a loopback address, for a local topic)',
+    );
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '')
+    throw new ConfigError(name, 'must not carry credentials, a query or a fragment');
+  if (url.protocol === 'http:' && key === undefined)
+    throw new ConfigError(
+      'FLOW_EVENTS_TOPIC_KEY',
+      'is required with an http:// topic endpoint (Microsoft Entra tokens are sent over https only)',
+    );
+  return {
+    flowEvents: {
+      endpoint: url.href,
+      allowInsecureConnection: url.protocol === 'http:',
+      auth:
+        key !== undefined
+          ? { kind: 'key', key }
+          : { kind: 'entra', ...(clientId === undefined ? {} : { managedIdentityClientId: clientId }) },
+    },
+  };
 }
 
 function storageConnection(settings: Settings): StorageConnection {

@@ -14,6 +14,8 @@ export type InfrastructureErrorCode =
   | 'STORAGE_UNAVAILABLE'
   | 'LEDGER_CONFLICT'
   | 'MODEL_UNREADABLE'
+  /** The flow events topic refused a batch or did not answer (the events stay pending). */
+  | 'EVENTS_UNAVAILABLE'
   /** A model blob is still being copied (CopyBlob on a hierarchical-namespace account). */
   | 'MODEL_INCOMPLETE';
 

@@ -4,6 +4,7 @@
  * (credentials to check requests with) they need.
  */
 import { loadConfig, type AppConfig } from '../config.js';
+import { describeError } from '../errors.js';
 import type { BlobCreatedEvent } from '../core/modelUpload.js';
 import type { FlowMessage } from '../core/flowMessage.js';
 import type { FlowLedger } from '../ports/flowLedger.js';
@@ -13,6 +14,9 @@ import type { BuildPipeline } from '../ports/buildPipeline.js';
 import type { Releaser } from '../ports/releaser.js';
 import type { ModelStore } from '../ports/modelStore.js';
 import type { WorkQueue } from '../ports/workQueue.js';
+import type { FlowEventPublisher } from '../ports/flowEvents.js';
+import { flowEventSource } from '../core/flowEvents.js';
+import { FlowEventPublishing, type FlowEventsOptions } from '../usecases/flowEvents.js';
 import { STALE_AFTER_MS } from '../usecases/acceptBuild.js';
 import { acceptModelUpload, type ModelUploadOutcome } from '../usecases/acceptModelUpload.js';
 import { acceptPush, type PushDelivery, type PushOutcome } from '../usecases/acceptPush.js';
@@ -32,6 +36,8 @@ export interface Adapters {
   readonly queue: WorkQueue;
   /** The models account's blob endpoint, which model-upload events must name. */
   readonly blobEndpoint: string;
+  /** Where flow events go; absent when FLOW_EVENTS_TOPIC_ENDPOINT is not set (events off). */
+  readonly flowEvents?: FlowEventPublisher;
 }
 
 /** What the functions can do, in the app's words. */
@@ -41,7 +47,8 @@ export interface App {
   acceptPush(push: PushDelivery, logger: Logger): Promise<PushOutcome>;
   acceptModelUpload(event: BlobCreatedEvent, logger: Logger): Promise<ModelUploadOutcome>;
   processMessage(message: FlowMessage, work: WorkItem, logger: Logger): Promise<WorkOutcome>;
-  sweepStalledFlows(sweepId: string): Promise<readonly FlowMessage[]>;
+  /** Also publishes the flow events still pending on quiet flows, when events are on. */
+  sweepStalledFlows(sweepId: string, logger?: Logger): Promise<readonly FlowMessage[]>;
   /** The flows as people read them (API, lineage page). */
   readonly flows: FlowReader;
   replayPoison(limit: number): ReturnType<WorkQueue['replayPoison']>;
@@ -53,6 +60,7 @@ export interface ComposeOptions {
   /** How long one worker owns a flow's Azure DevOps call before another may take over. */
   readonly claimMs?: number;
   readonly staleMs?: number;
+  readonly flowEvents?: FlowEventsOptions;
 }
 
 let current: Promise<App> | undefined;
@@ -78,6 +86,18 @@ export function composeApp(config: AppConfig, adapters: Adapters, options: Compo
   const clock = options.clock ?? systemClock;
   const staleMs = options.staleMs ?? STALE_AFTER_MS;
   const accepting = { ledger, clock, staleMs };
+  // With events on, the use cases write through a ledger that publishes after each flow write.
+  const publishing =
+    adapters.flowEvents === undefined
+      ? undefined
+      : new FlowEventPublishing({
+          publisher: adapters.flowEvents,
+          clock,
+          source: flowEventSource(config.github.repository, config.model.name),
+          ...(options.flowEvents === undefined ? {} : { options: options.flowEvents }),
+        });
+  const ledgerFor = (logger: Logger): FlowLedger =>
+    publishing === undefined ? ledger : publishing.ledger(ledger, logger);
   const working = {
     ledger,
     clock,
@@ -100,6 +120,7 @@ export function composeApp(config: AppConfig, adapters: Adapters, options: Compo
       acceptPush(
         {
           ...accepting,
+          ledger: ledgerFor(logger),
           logger,
           filter: {
             repository: config.github.repository,
@@ -115,6 +136,7 @@ export function composeApp(config: AppConfig, adapters: Adapters, options: Compo
       acceptModelUpload(
         {
           ...accepting,
+          ledger: ledgerFor(logger),
           logger,
           models,
           settings: {
@@ -128,8 +150,26 @@ export function composeApp(config: AppConfig, adapters: Adapters, options: Compo
         },
         event,
       ),
-    processMessage: (message, work, logger) => processMessage({ ...working, logger }, message, work),
-    sweepStalledFlows: (sweepId) => sweepStalledFlows(accepting, sweepId),
+    processMessage: (message, work, logger) =>
+      processMessage({ ...working, ledger: ledgerFor(logger), logger }, message, work),
+    sweepStalledFlows: async (sweepId, logger = CONSOLE_LOGGER) => {
+      if (publishing === undefined) return sweepStalledFlows(accepting, sweepId);
+      const due: string[] = [];
+      const messages = await sweepStalledFlows(accepting, sweepId, {
+        onFlow: (flow) => {
+          if (publishing.isDue(flow)) due.push(flow.flowId);
+        },
+      });
+      try {
+        const swept = await publishing.sweep(ledger, due, logger);
+        if (swept.flows > 0 || swept.stoppedBy !== undefined)
+          logger.info('Pending flow events swept', { ...swept, due: due.length });
+      } catch (error) {
+        // The stalled flows' messages matter more: the next sweep publishes what is left.
+        logger.error('Sweeping flow events failed', { error: describeError(error) });
+      }
+      return messages;
+    },
     flows: flowReader(ledger),
     replayPoison: (limit) => queue.replayPoison(limit),
   };
@@ -168,6 +208,13 @@ export async function loadAdapters(
     project: config.azureDevOps.project,
   };
   const { release } = config;
+  // The Event Grid SDK loads only when events are on.
+  const flowEvents =
+    config.flowEvents === undefined
+      ? undefined
+      : await (
+          await import('../adapters/eventGridFlowEvents.js')
+        ).createFlowEventPublisher(config.flowEvents);
   return {
     config,
     adapters: {
@@ -185,6 +232,20 @@ export async function loadAdapters(
       ),
       // The SDK reads the endpoint from the connection string (or was given it): never parsed here.
       blobEndpoint: blobs.url.replace(/\/+$/, ''),
+      ...(flowEvents === undefined ? {} : { flowEvents }),
     },
   };
 }
+
+/** For a sweep invoked without an invocation's logger. */
+const CONSOLE_LOGGER: Logger = {
+  info: (message, properties) => {
+    console.warn(message, properties ?? {});
+  },
+  warn: (message, properties) => {
+    console.warn(message, properties ?? {});
+  },
+  error: (message, properties) => {
+    console.error(message, properties ?? {});
+  },
+};

@@ -83,6 +83,12 @@ interface FlowBase {
   /** The same for its release. */
   readonly releaseDispatchedAt?: string;
   readonly history: readonly FlowTransition[];
+  /**
+   * With flow events on (FLOW_EVENTS_TOPIC_ENDPOINT): how many `history` entries were published
+   * as events so far; the rest are pending (core/flowEvents.ts). Absent: the flow was created
+   * while events were off, and none of its transitions are published.
+   */
+  readonly eventsPublished?: number;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -313,6 +319,10 @@ export function isFlowRecord(value: unknown): value is FlowRecord {
     typeof record.createdAt === 'string' &&
     typeof record.updatedAt === 'string' &&
     (record.commit === undefined || typeof record.commit === 'string') &&
+    (record.eventsPublished === undefined ||
+      (typeof record.eventsPublished === 'number' &&
+        Number.isSafeInteger(record.eventsPublished) &&
+        record.eventsPublished >= 0)) &&
     model &&
     build &&
     release

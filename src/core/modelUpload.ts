@@ -64,20 +64,35 @@ const FILE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function readBlobCreatedEvent(event: unknown): BlobCreatedEvent | undefined {
   if (!isObject(event)) return undefined;
-  const data = event.data;
-  if (!isObject(data)) return undefined;
   const id = stringAt(event, 'id');
   const subject = stringAt(event, 'subject');
   const eventType = stringAt(event, 'eventType');
   if (id === undefined || subject === undefined || eventType === undefined) return undefined;
   const eventTime = event.eventTime;
+  return blobCreatedEventOf(
+    {
+      id,
+      topic: stringAt(event, 'topic') ?? '',
+      subject,
+      eventType,
+      eventTime:
+        eventTime instanceof Date ? eventTime.toISOString() : typeof eventTime === 'string' ? eventTime : '',
+    },
+    event.data,
+  );
+}
+
+/**
+ * A blob event from its envelope (read by whoever knows the schema: Event Grid's or
+ * CloudEvents', see adapters/eventGridSystemEvents.ts) and its `data`, read defensively.
+ */
+export function blobCreatedEventOf(
+  envelope: Pick<BlobCreatedEvent, 'id' | 'topic' | 'subject' | 'eventType' | 'eventTime'>,
+  data: unknown,
+): BlobCreatedEvent | undefined {
+  if (!isObject(data)) return undefined;
   return {
-    id,
-    topic: stringAt(event, 'topic') ?? '',
-    subject,
-    eventType,
-    eventTime:
-      eventTime instanceof Date ? eventTime.toISOString() : typeof eventTime === 'string' ? eventTime : '',
+    ...envelope,
     api: stringAt(data, 'api') ?? '',
     url: stringAt(data, 'url') ?? '',
     contentLength: numberAt(data, 'contentLength'),

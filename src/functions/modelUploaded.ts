@@ -6,7 +6,6 @@ import { enqueue, flowQueueOutput } from '../app/flowQueue.js';
 import type { FunctionDefinition } from '../app/functionDefinition.js';
 import { invocationLogger } from '../app/invocationLogger.js';
 import { getApp } from '../app/services.js';
-import { readBlobCreatedEvent } from '../core/modelUpload.js';
 import { isInfrastructureError, isRetryable } from '../errors.js';
 import { messagesOf } from '../usecases/acceptModelUpload.js';
 
@@ -18,14 +17,17 @@ import { messagesOf } from '../usecases/acceptModelUpload.js';
  */
 export async function modelUploadedHandler(event: EventGridEvent, context: InvocationContext): Promise<void> {
   const logger = invocationLogger(context);
-  const blobEvent = readBlobCreatedEvent(event);
-  if (blobEvent === undefined) {
-    logger.warn('Event Grid event skipped: not a blob event', {
-      eventId: event.id,
-      eventType: event.eventType,
-    });
+  // @azure/eventgrid's types and isSystemEvent, loaded on the first event rather than at cold start.
+  const { readIncomingEvent } = await import('../adapters/eventGridSystemEvents.js');
+  const incoming = readIncomingEvent(event);
+  if (incoming.kind !== 'blob-created') {
+    logger.warn(
+      'Event Grid event skipped: not a BlobCreated event',
+      incoming.kind === 'other' ? { eventId: incoming.id, eventType: incoming.eventType } : {},
+    );
     return;
   }
+  const blobEvent = incoming.event;
   const app = await getApp();
   try {
     const outcome = await app.acceptModelUpload(blobEvent, logger);

@@ -10,14 +10,16 @@ import { getApp } from '../app/services.js';
 /**
  * Every five minutes: queue again the accepted flows whose build never started (their queue
  * message was lost). GitHub never redelivers on its own, so without this a lost message
- * would leave a push unbuilt until someone noticed.
+ * would leave a push unbuilt until someone noticed. With flow events on, the same pass
+ * publishes the transitions still pending on quiet flows (the topic was down).
  */
 export async function stalledFlowSweeperHandler(_timer: Timer, context: InvocationContext): Promise<void> {
   const app = await getApp();
-  const messages = await app.sweepStalledFlows(context.invocationId);
+  const logger = invocationLogger(context);
+  const messages = await app.sweepStalledFlows(context.invocationId, logger);
   enqueue(context, messages);
   if (messages.length > 0) {
-    invocationLogger(context).warn('Stalled flows queued again', {
+    logger.warn('Stalled flows queued again', {
       flowIds: messages.flatMap((message) => (message.kind === 'build' ? [message.flowId] : [])),
     });
   }

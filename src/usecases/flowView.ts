@@ -1,4 +1,5 @@
 import type { FlowRecord } from '../core/flow.js';
+import { pendingEventCount } from '../core/flowEvents.js';
 
 /** A flow as the API shows it: what went live and how it got there. */
 export function flowView(flow: FlowRecord) {
@@ -20,6 +21,10 @@ export function flowView(flow: FlowRecord) {
     release: flow.release ?? null,
     ...(flow.lastError === undefined ? {} : { lastError: flow.lastError }),
     history: flow.history,
+    // With flow events on: how many transitions went out as events, and how many are still to go.
+    ...(flow.eventsPublished === undefined
+      ? {}
+      : { events: { published: flow.eventsPublished, pending: pendingEventCount(flow) } }),
     createdAt: flow.createdAt,
     updatedAt: flow.updatedAt,
   };

@@ -1,4 +1,4 @@
-import { isStalled } from '../core/flow.js';
+import { isStalled, type FlowRecord } from '../core/flow.js';
 import { buildMessage, type FlowMessage } from '../core/flowMessage.js';
 import type { Clock } from '../ports/clock.js';
 import type { FlowLedger } from '../ports/flowLedger.js';
@@ -14,6 +14,8 @@ export interface SweepOptions {
   readonly maxFlows?: number;
   /** And none created longer ago than this. */
   readonly maxAgeMs?: number;
+  /** Sees every flow the sweep looked at (the same reads serve the flow events' sweep). */
+  readonly onFlow?: (flow: FlowRecord) => void;
 }
 
 /**
@@ -39,6 +41,7 @@ export async function sweepStalledFlows(
     });
     for (const flow of page.flows) {
       if (Date.parse(flow.createdAt) < oldest) return messages;
+      options.onFlow?.(flow);
       if (isStalled(flow, nowMs, deps.staleMs))
         messages.push(buildMessage(flow.flowId, { source: 'system', id: `sweep-${sweepId}` }));
     }

@@ -37,6 +37,8 @@ const PLATFORM_SETTINGS = [
 const NOT_PROVISIONED = {
   // A connection string needs shared keys, which the storage account disables: identity instead.
   AzureWebJobsStorage: 'shared keys are disabled; the __accountName/__serviceUri identity form is used',
+  // The flow events topic has no access keys (local auth disabled): the app publishes with its identity.
+  FLOW_EVENTS_TOPIC_KEY: 'the topic accepts Microsoft Entra tokens only; the managed identity publishes',
 };
 
 const SECRETS = [

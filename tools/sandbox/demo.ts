@@ -18,6 +18,7 @@ import {
   listBuilds,
   type BuildInfo,
 } from './ado.js';
+import { describeEvent, type ReceivedEvent } from '../event-grid-topic/server.js';
 import { listFlows, renderFlowsTable, type FlowRow } from './flows.js';
 import { errorMessage, jsonText } from './json.js';
 import { randomSha, sendPush } from './push.js';
@@ -55,6 +56,8 @@ export interface DemoResult {
   /** `GET /api/flows` at the end, newest first. */
   readonly flows: readonly FlowRow[];
   readonly table: string;
+  /** Every flow event the local Event Grid topic took, in arrival order (one per transition; a re-sent one keeps its id). */
+  readonly events: readonly ReceivedEvent[];
   readonly story: {
     /** demo 1.0.0 uploaded: built by the model trigger, released. */
     readonly modelUpload: DemoFlow;
@@ -105,6 +108,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     );
     const result = await story(sandbox, step, timeoutMs);
     const flows = await listFlows(sandbox.urls.host);
+    const events = await flowEvents(sandbox, flows, timeoutMs);
+    const resent = events.length - new Set(events.map((received) => received.event.id)).size;
+    step(
+      'events',
+      `${events.length} flow events (CloudEvents 1.0) at the local Event Grid topic ${sandbox.urls.flowEvents}: one per transition of the ${flows.length} flows${resent === 0 ? '' : `, ${resent} sent again with the same id`}`,
+    );
+    for (const received of events) log(`        ${describeEvent(received.event)}`);
     const table = renderFlowsTable(flows);
     log('');
     log(`GET ${sandbox.urls.flows}`);
@@ -116,6 +126,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       steps,
       flows,
       table,
+      events,
       urls: sandbox.urls,
       ports: Object.values(sandbox.ports),
     };
@@ -131,6 +142,29 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 }
 
 type Step = (title: string, line: string) => void;
+
+/** Waits until the local topic holds an event for every transition of every flow (publishing follows each write). */
+async function flowEvents(
+  sandbox: Sandbox,
+  flows: readonly FlowRow[],
+  timeoutMs: number,
+): Promise<readonly ReceivedEvent[]> {
+  const wanted = flows.flatMap((flow) =>
+    Array.from({ length: flow.transitions }, (_, index) => `${flow.flowId}-${index}`),
+  );
+  return waitFor(
+    () => {
+      const events = sandbox.topic.events();
+      const ids = new Set(events.map((received) => received.event.id));
+      return wanted.every((id) => ids.has(id)) ? events : undefined;
+    },
+    {
+      what: `an event for each of the ${wanted.length} transitions at the local Event Grid topic`,
+      timeoutMs,
+      lastSeen: () => `${sandbox.topic.events().length} events`,
+    },
+  );
+}
 
 async function story(sandbox: Sandbox, step: Step, timeoutMs: number): Promise<Pick<DemoResult, 'story'>> {
   const { ado, urls, knobs } = sandbox;

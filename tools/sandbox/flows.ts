@@ -16,6 +16,8 @@ export interface FlowRow {
   readonly releaseId: number | undefined;
   readonly releaseMode: string | undefined;
   readonly createdAt: string;
+  /** How many transitions the flow's history holds (each one a flow event, when events are on). */
+  readonly transitions: number;
 }
 
 export function flowRow(view: unknown): FlowRow | undefined {
@@ -39,6 +41,7 @@ export function flowRow(view: unknown): FlowRow | undefined {
     releaseId: numberAt(release, 'id'),
     releaseMode: stringAt(release, 'mode'),
     createdAt: stringAt(view, 'createdAt') ?? '',
+    transitions: arrayAt(view, 'history')?.length ?? 0,
   };
 }
 

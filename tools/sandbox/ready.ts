@@ -29,6 +29,7 @@ export function readyLine(sandbox: Sandbox): string {
     `service hook ${urls.serviceHook} (basic ${secrets.serviceHookUsername}:${secrets.serviceHookPassword})`,
     `Azure DevOps ${urls.organization} (project ${knobs.project}, PAT ${secrets.pat}, build pipeline ${knobs.buildPipelineId}, ${release})`,
     `emulator control ${urls.emulatorControl}`,
+    `flow events → local Event Grid topic ${urls.flowEvents} (aeg-sas-key ${env.FLOW_EVENTS_TOPIC_KEY ?? ''}; GET ${urls.flowEventsControl}/events, POST ${urls.flowEventsControl}/fail {"status":503} | /heal)`,
     `blob ${urls.blob} (container ${container}, watched) | queue ${urls.queue}`,
     `auto-complete ${autoComplete}`,
     `try: az storage blob upload --connection-string ${cs} -c ${container} -n ${model}/1.0.0/model.onnx -f ./model.onnx` +

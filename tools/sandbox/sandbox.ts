@@ -13,6 +13,7 @@ import type { FunctionDefinition } from '../../src/app/functionDefinition.js';
 import { resetApp } from '../../src/app/services.js';
 import { loadConfig, SETTING_SPECS } from '../../src/config.js';
 import { startAdoEmulator, type AdoEmulator } from '../ado-emulator/server.js';
+import { startLocalTopic, type LocalTopic } from '../event-grid-topic/server.js';
 import { freePort, startAzurite, type RunningAzurite } from '../azurite.js';
 import { startLocalHost, type LocalHost } from '../local-host/server.js';
 import { orgUrl, subscribe, type AdoTarget } from './ado.js';
@@ -25,6 +26,7 @@ import {
   SANDBOX,
   SandboxSettingError,
   sandboxKnobs,
+  setting,
   type Env,
   type SandboxKnobs,
 } from './settings.js';
@@ -59,6 +61,10 @@ export interface SandboxUrls {
   readonly blob: string;
   readonly queue: string;
   readonly modelsContainer: string;
+  /** The local Event Grid topic flow events are published to (FLOW_EVENTS_TOPIC_ENDPOINT). */
+  readonly flowEvents: string;
+  /** Its control API: GET events, POST fail / heal. */
+  readonly flowEventsControl: string;
 }
 
 export interface SandboxSecrets {
@@ -80,7 +86,10 @@ export interface Sandbox {
     readonly azuriteBlob: number;
     readonly azuriteQueue: number;
     readonly azuriteTable: number;
+    readonly eventGridTopic: number;
   };
+  /** The local stand-in for the flow events' Event Grid topic: every event it took, fault switches. */
+  readonly topic: LocalTopic;
   /** How to reach the emulator as the app does (org, project, PAT). */
   readonly ado: AdoTarget;
   readonly knobs: SandboxKnobs;
@@ -109,6 +118,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     azuriteTable: options.freePorts === true ? 0 : port(env, 'AZURITE_TABLE_PORT', 0),
     adoEmulator: options.freePorts === true ? 0 : port(env, 'ADO_EMULATOR_PORT', SANDBOX.ports.adoEmulator),
     host: options.freePorts === true ? 0 : port(env, 'PORT', SANDBOX.ports.host),
+    eventGridTopic:
+      options.freePorts === true ? 0 : port(env, 'EVENT_GRID_TOPIC_PORT', SANDBOX.ports.eventGridTopic),
   };
 
   // Everything started so far, stopped in reverse order on failure or stop().
@@ -143,6 +154,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       { name: 'AZURITE_TABLE_PORT', value: wanted.azuriteTable },
       { name: 'ADO_EMULATOR_PORT', value: wanted.adoEmulator },
       { name: 'PORT', value: wanted.host },
+      { name: 'EVENT_GRID_TOPIC_PORT', value: wanted.eventGridTopic },
     ];
     await Promise.all(
       fixed.map(async ({ name, value }) => {
@@ -190,10 +202,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     stops.push({ what: 'Azure DevOps emulator', stop: () => emulator.close() });
     const ado: AdoTarget = { baseUrl: emulator.url, org: knobs.org, project: knobs.project, pat: knobs.pat };
 
+    // Flow events go to a local stand-in for an Event Grid topic; each one it takes is a log line.
+    const topic: LocalTopic = await startLocalTopic({
+      key: setting(env, 'FLOW_EVENTS_TOPIC_KEY', SANDBOX.topicKey),
+      port: wanted.eventGridTopic,
+      log,
+    });
+    stops.push({ what: 'Event Grid topic', stop: () => topic.close() });
+
     const settings = appSettings(env, {
       orgUrl: orgUrl(ado),
       connectionString: azurite.connectionString,
       knobs,
+      flowEvents: { endpoint: topic.endpoint, key: topic.key },
     });
     // Fail here, with the setting's name, rather than at the first event.
     const config = loadConfig(settings);
@@ -232,6 +253,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       blob: azurite.blobEndpoint,
       queue: azurite.queueEndpoint,
       modelsContainer: models.url,
+      flowEvents: topic.endpoint,
+      flowEventsControl: `${topic.url}/_topic`,
     };
 
     const hook = {
@@ -291,7 +314,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         azuriteBlob: azuritePorts.blob,
         azuriteQueue: azuritePorts.queue,
         azuriteTable: azuritePorts.table,
+        eventGridTopic: topic.port,
       },
+      topic,
       ado,
       knobs,
       subscriptionId,

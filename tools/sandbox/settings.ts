@@ -25,7 +25,9 @@ export const SANDBOX = {
   buildPipeline: { id: 1, name: 'ai-app-build', yamlPath: 'infra/pipelines/build.yml' },
   releasePipeline: { id: 2, name: 'ai-app-deploy', yamlPath: 'infra/pipelines/deploy.yml' },
   releaseDefinition: { id: 3, name: 'ai-app-release', artifactAlias: 'build', stage: 'production' },
-  ports: { azuriteBlob: 10000, azuriteQueue: 10001, adoEmulator: 8090, host: 7071 },
+  /** The local Event Grid topic's access key (tools/event-grid-topic). */
+  topicKey: 'sandbox-topic-key',
+  ports: { azuriteBlob: 10000, azuriteQueue: 10001, adoEmulator: 8090, host: 7071, eventGridTopic: 8091 },
 } as const;
 
 export class SandboxSettingError extends Error {
@@ -114,7 +116,13 @@ export function sandboxKnobs(env: Env): SandboxKnobs {
  */
 export function appSettings(
   env: Env,
-  runtime: { readonly orgUrl: string; readonly connectionString: string; readonly knobs: SandboxKnobs },
+  runtime: {
+    readonly orgUrl: string;
+    readonly connectionString: string;
+    readonly knobs: SandboxKnobs;
+    /** The local Event Grid topic flow events go to (when the sandbox runs one). */
+    readonly flowEvents?: { readonly endpoint: string; readonly key: string };
+  },
 ): Readonly<Record<string, string>> {
   const defaults: Record<string, string> = {
     AzureWebJobsStorage: runtime.connectionString,
@@ -133,6 +141,12 @@ export function appSettings(
     LEDGER_CONTAINER: SANDBOX.ledgerContainer,
     SERVICE_HOOK_USERNAME: SANDBOX.serviceHookUsername,
     SERVICE_HOOK_PASSWORD: SANDBOX.serviceHookPassword,
+    ...(runtime.flowEvents === undefined
+      ? {}
+      : {
+          FLOW_EVENTS_TOPIC_ENDPOINT: runtime.flowEvents.endpoint,
+          FLOW_EVENTS_TOPIC_KEY: runtime.flowEvents.key,
+        }),
   };
   const settings: Record<string, string> = { ...defaults };
   for (const name of Object.keys(SETTING_SPECS)) {
