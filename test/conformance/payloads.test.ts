@@ -221,7 +221,7 @@ describe('Event Grid blob events (eventgrid/)', () => {
       expect(queued(logged)).toHaveLength(1);
     } else {
       expect(queued(logged)).toEqual([]);
-      expect(logs.join('\n')).toMatch(new RegExp(`"reason":"${want.handler}"|not a blob event`));
+      expect(logs.join('\n')).toMatch(new RegExp(`"reason":"${want.handler}"|not a BlobCreated event`));
     }
   });
 });

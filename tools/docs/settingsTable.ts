@@ -34,7 +34,10 @@ export function withSettingsTable(readme: string): string {
 
 /** The table block of a README, whitespace-insensitive (Prettier re-aligns the columns). */
 export function settingsBlock(readme: string): string {
-  return readme.slice(readme.indexOf(START), readme.indexOf(END)).replace(/[ \t-]+/g, ' ').trim();
+  return readme
+    .slice(readme.indexOf(START), readme.indexOf(END))
+    .replace(/[ \t-]+/g, ' ')
+    .trim();
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
