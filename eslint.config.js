@@ -20,6 +20,15 @@ export default tseslint.config(
     },
   },
   {
+    // The CLI's launcher (plain JavaScript: it loads tsx, or the build): no type information.
+    files: ['bin/**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { process: 'readonly', URL: 'readonly' },
+    },
+  },
+  {
     files: ['test/**', 'tools/**', 'scripts/**', 'bench/**'],
     rules: { 'no-console': 'off' },
   },
