@@ -20,8 +20,8 @@ export default tseslint.config(
     },
   },
   {
-    // The CLI's launcher (plain JavaScript: it loads tsx, or the build): no type information.
-    files: ['bin/**/*.mjs'],
+    // Plain JavaScript run by node itself (the CLI's launcher, a preload): no type information.
+    files: ['bin/**/*.mjs', 'bench/**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,

@@ -144,7 +144,8 @@ describe('publish-model', () => {
   it('refuses a version that exists, uploading nothing (not even a file it did not have)', async () => {
     const before = await blobsOf(`${MODEL}/1.0.0/`);
     const dir = modelFolder();
-    writeFileSync(join(dir, 'extra.bin'), 'one more file');
+    // Sorted first: without the version check it would be uploaded before any conflict showed.
+    writeFileSync(join(dir, '0-extra.bin'), 'one more file');
     const result = await runCli(['publish-model', dir, '--version', '1.0.0', '--json'], { env });
     expect(result.code).toBe(1);
     expect(jsonOf(result)).toMatchObject({ ok: false, error: { code: 'VERSION_EXISTS' } });
