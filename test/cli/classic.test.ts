@@ -4,7 +4,7 @@
  * its deployment completes.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,8 @@ import { objectAt, type JsonObject } from '../../tools/sandbox/json.js';
 import type { Sandbox } from '../../tools/sandbox/sandbox.js';
 import { apiFlows, cliEnv, completeRun, jsonOf, quietSandbox, runCli, waitFor } from './support.js';
 
+/** The model folders this file makes, removed at the end. */
+const FOLDERS = mkdtempSync(join(tmpdir(), 'ai-app-cicd-models-'));
 let sandbox: Sandbox;
 let env: Readonly<Record<string, string>>;
 
@@ -23,6 +25,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await sandbox.stop();
+  rmSync(FOLDERS, { recursive: true, force: true });
 });
 
 async function flowWith(check: (flow: JsonObject) => boolean, what: string): Promise<JsonObject> {
@@ -31,7 +34,7 @@ async function flowWith(check: (flow: JsonObject) => boolean, what: string): Pro
 
 /** Publishes a version with the CLI, completes its build and its classic release: the flow is `released`. */
 async function publishAndRelease(version: string): Promise<JsonObject> {
-  const dir = mkdtempSync(join(tmpdir(), 'model-'));
+  const dir = mkdtempSync(join(FOLDERS, 'model-'));
   writeFileSync(join(dir, 'model.onnx'), randomBytes(10_000));
   const published = await runCli(['publish-model', dir, '--version', version], { env });
   expect(published.code, published.stderr).toBe(0);

@@ -7,7 +7,7 @@
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,8 @@ import { randomSha, sendPush } from '../../tools/sandbox/push.js';
 import type { Sandbox } from '../../tools/sandbox/sandbox.js';
 import { apiFlows, cliEnv, completeRun, jsonOf, quietSandbox, runCli, waitFor } from './support.js';
 
+/** The model folders this file makes, removed at the end. */
+const FOLDERS = mkdtempSync(join(tmpdir(), 'ai-app-cicd-models-'));
 let sandbox: Sandbox;
 let models: ContainerClient;
 let env: Readonly<Record<string, string>>;
@@ -35,11 +37,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await sandbox.stop();
+  rmSync(FOLDERS, { recursive: true, force: true });
 });
 
 /** A model version's folder: two files (one in a subfolder) and a hidden one that is left out. */
 function modelFolder(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'model-'));
+  const dir = mkdtempSync(join(FOLDERS, 'model-'));
   writeFileSync(join(dir, 'model.onnx'), randomBytes(200_000));
   mkdirSync(join(dir, 'assets'));
   writeFileSync(join(dir, 'assets', 'labels.txt'), 'cat\ndog\n');

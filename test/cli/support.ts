@@ -4,10 +4,11 @@
  * DevOps emulator, the local Functions host) shared by the tests of a file.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 import { arrayAt, isObject, readJson, stringAt, type JsonObject } from '../../tools/sandbox/json.js';
 import { startSandbox, type Sandbox } from '../../tools/sandbox/sandbox.js';
 import { waitFor } from '../../tools/sandbox/wait.js';
@@ -22,6 +23,9 @@ export interface CliResult {
 
 /** A working directory with no local.settings.json: settings come from `env` alone. */
 export const EMPTY_DIR = mkdtempSync(join(tmpdir(), 'ai-app-cicd-cli-'));
+afterAll(() => {
+  rmSync(EMPTY_DIR, { recursive: true, force: true });
+});
 
 export function runCli(
   args: readonly string[],
