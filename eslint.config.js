@@ -20,6 +20,15 @@ export default tseslint.config(
     },
   },
   {
+    // Plain JavaScript run by node itself (the CLI's launcher, a preload): no type information.
+    files: ['bin/**/*.mjs', 'bench/**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { process: 'readonly', URL: 'readonly' },
+    },
+  },
+  {
     files: ['test/**', 'tools/**', 'scripts/**', 'bench/**'],
     rules: { 'no-console': 'off' },
   },

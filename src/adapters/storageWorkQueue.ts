@@ -1,5 +1,7 @@
 import type { QueueServiceClient } from '@azure/storage-queue';
+import type { FlowMessage } from '../core/flowMessage.js';
 import { InfrastructureError } from '../errors.js';
+import { storageStatusOf } from './storageErrors.js';
 import type { WorkQueue } from '../ports/workQueue.js';
 
 export class StorageWorkQueue implements WorkQueue {
@@ -33,6 +35,33 @@ export class StorageWorkQueue implements WorkQueue {
       return { replayed, remaining: properties.approximateMessagesCount ?? 0 };
     } catch (error) {
       throw new InfrastructureError('STORAGE_UNAVAILABLE', 'Replaying the poison queue failed', {
+        transient: true,
+        cause: error,
+      });
+    }
+  }
+
+  /**
+   * Writes messages as the Functions host's queue output binding does: JSON, base64-encoded
+   * (`extensions.queues.messageEncoding` in host.json), so the worker reads them alike.
+   */
+  async send(messages: readonly FlowMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const work = this.service.getQueueClient(this.queueName);
+    try {
+      for (const message of messages) {
+        const text = Buffer.from(JSON.stringify(message), 'utf8').toString('base64');
+        try {
+          await work.sendMessage(text);
+        } catch (error) {
+          // The host creates the queue on first use; before that, so does this.
+          if (storageStatusOf(error) !== 404) throw error;
+          await work.createIfNotExists();
+          await work.sendMessage(text);
+        }
+      }
+    } catch (error) {
+      throw new InfrastructureError('STORAGE_UNAVAILABLE', 'Queueing work for the flow worker failed', {
         transient: true,
         cause: error,
       });

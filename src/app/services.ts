@@ -5,7 +5,8 @@
  */
 import { loadConfig, type AppConfig } from '../config.js';
 import { describeError } from '../errors.js';
-import type { BlobCreatedEvent } from '../core/modelUpload.js';
+import type { ReleaseSettings } from '../core/buildCompleted.js';
+import type { BlobCreatedEvent, ModelUploadSettings } from '../core/modelUpload.js';
 import type { FlowMessage } from '../core/flowMessage.js';
 import type { FlowLedger } from '../ports/flowLedger.js';
 import type { Logger } from '../ports/logger.js';
@@ -105,13 +106,7 @@ export function composeApp(config: AppConfig, adapters: Adapters, options: Compo
     releaser,
     claimMs: options.claimMs ?? 5 * 60_000,
     retry: options.retry,
-    settings: {
-      project: config.azureDevOps.project,
-      buildPipelineId: config.azureDevOps.buildPipelineId,
-      branches: config.github.branches,
-      releaseOnPartialSuccess: config.release.onPartialSuccess,
-      ...(config.release.mode === 'pipeline' ? { releasePipelineId: config.release.pipelineId } : {}),
-    },
+    settings: releaseSettingsOf(config),
   };
   return {
     github: { webhookSecrets: config.github.webhookSecrets },
@@ -139,13 +134,7 @@ export function composeApp(config: AppConfig, adapters: Adapters, options: Compo
           ledger: ledgerFor(logger),
           logger,
           models,
-          settings: {
-            storageResourceId: config.model.storageResourceId,
-            blobEndpoint: adapters.blobEndpoint,
-            modelsContainer: config.storage.modelsContainer,
-            modelName: config.model.name,
-            trigger: config.model.trigger,
-          },
+          settings: modelUploadSettingsOf(config, adapters.blobEndpoint),
           branches: config.github.branches,
         },
         event,
@@ -172,6 +161,28 @@ export function composeApp(config: AppConfig, adapters: Adapters, options: Compo
     },
     flows: flowReader(ledger),
     replayPoison: (limit) => queue.replayPoison(limit),
+  };
+}
+
+/** What releasing needs of the settings (the worker, and an operator's rollback). */
+export function releaseSettingsOf(config: AppConfig): ReleaseSettings {
+  return {
+    project: config.azureDevOps.project,
+    buildPipelineId: config.azureDevOps.buildPipelineId,
+    branches: config.github.branches,
+    releaseOnPartialSuccess: config.release.onPartialSuccess,
+    ...(config.release.mode === 'pipeline' ? { releasePipelineId: config.release.pipelineId } : {}),
+  };
+}
+
+/** What accepting a model version needs of the settings (uploads, and an operator's promotion). */
+export function modelUploadSettingsOf(config: AppConfig, blobEndpoint: string): ModelUploadSettings {
+  return {
+    storageResourceId: config.model.storageResourceId,
+    blobEndpoint,
+    modelsContainer: config.storage.modelsContainer,
+    modelName: config.model.name,
+    trigger: config.model.trigger,
   };
 }
 

@@ -10,7 +10,14 @@ import {
   type ModelUploadSettings,
   type ModelUploadSkipReason,
 } from '../core/modelUpload.js';
-import { promoteModel, type BranchHead } from '../core/pointers.js';
+import {
+  promoteModel,
+  type BranchHead,
+  type CurrentModel,
+  type ModelPromotion,
+  type PointerDecision,
+  type Pointers,
+} from '../core/pointers.js';
 import type { Logger } from '../ports/logger.js';
 import type { ModelStore } from '../ports/modelStore.js';
 import { acceptBuild, type AcceptDeps, type AcceptOutcome } from './acceptBuild.js';
@@ -83,9 +90,31 @@ export async function acceptModelUpload(
   }
 
   // Ordered by what storage says, not by the event's eventTime (never trust the event beyond routing).
+  return acceptModelVersion(deps, model, delivery, at, promoteModel);
+}
+
+/** How a complete model version becomes current: `promoteModel` for uploads (forward only). */
+export type PromotionRule = (
+  pointers: Pointers,
+  candidate: CurrentModel,
+  buildBranch: string,
+) => PointerDecision<ModelPromotion>;
+
+/**
+ * A complete model version, read from storage, is promoted by `promote` and built with the
+ * newest commit of the release branch (pushes that waited for a first model too); an older one
+ * is recorded and skipped. Uploads and an operator's promotion share this.
+ */
+export async function acceptModelVersion(
+  deps: AcceptModelUploadDeps,
+  model: Extract<ReadModelResult, { readonly kind: 'model' }>,
+  delivery: DeliveryRef,
+  at: string,
+  promote: PromotionRule,
+): Promise<Exclude<ModelUploadOutcome, { readonly kind: 'skipped' }>> {
   const buildBranch = releaseBranch(deps.branches);
   const promotion = await updatePointers(deps.ledger, (pointers) =>
-    promoteModel(
+    promote(
       pointers,
       { model: model.ref, uploadedAt: model.uploadedAt, promotedAt: at, delivery },
       buildBranch,
@@ -146,7 +175,7 @@ export async function acceptModelUpload(
   return { kind: 'build', build, waitingBuilt };
 }
 
-type ReadModelResult =
+export type ReadModelResult =
   | { readonly kind: 'model'; readonly ref: ModelRef; readonly uploadedAt: string }
   | {
       readonly kind: 'skipped';
@@ -155,7 +184,7 @@ type ReadModelResult =
     };
 
 /** The model version as storage has it: the manifest and every file it lists, or the single blob. */
-async function readModel(
+export async function readModel(
   models: ModelStore,
   blobPath: string,
   name: string,

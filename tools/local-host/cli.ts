@@ -2,25 +2,13 @@
  * `npm run host`: serves the app's functions on http://127.0.0.1:$PORT (default 7071),
  * with the settings from the environment, or from local.settings.json like `func start`.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { allFunctions } from '../../src/app/allFunctions.js';
+import { LOCAL_SETTINGS_FILE, readLocalSettings, withLocalSettings } from '../../src/cli/settings.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { startLocalHost } from './server.js';
 
-function loadLocalSettings(path: string): void {
-  if (!existsSync(path)) return;
-  const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
-  if (typeof parsed !== 'object' || parsed === null || !('Values' in parsed)) return;
-  const values = parsed.Values;
-  if (typeof values !== 'object' || values === null) return;
-  for (const [name, value] of Object.entries(values)) {
-    // The environment wins over the file, as with Core Tools.
-    if (typeof value === 'string' && value !== '' && process.env[name] === undefined)
-      process.env[name] = value;
-  }
-}
-
-loadLocalSettings('local.settings.json');
+// The environment wins over the file, as with Core Tools.
+Object.assign(process.env, withLocalSettings(process.env, readLocalSettings(LOCAL_SETTINGS_FILE) ?? {}));
 try {
   loadConfig();
 } catch (error) {

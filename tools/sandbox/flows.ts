@@ -1,25 +1,11 @@
 /** Reading `GET /api/flows` and rendering it for a terminal. */
+import { renderFlowsTable, type FlowRow } from '../../src/cli/flowsTable.js';
 import { arrayAt, jsonText, numberAt, objectAt, readJson, stringAt } from './json.js';
 
-/** One flow as the flows API shows it, in the terms the demo and its table use. */
-export interface FlowRow {
-  readonly flowId: string;
-  readonly status: string;
-  readonly reason: string | undefined;
-  readonly modelName: string;
-  readonly modelVersion: string | undefined;
-  readonly commit: string | undefined;
-  readonly branch: string;
-  readonly trigger: string;
-  readonly buildId: number | undefined;
-  readonly buildResult: string | undefined;
-  readonly releaseId: number | undefined;
-  readonly releaseMode: string | undefined;
-  readonly createdAt: string;
-  /** How many transitions the flow's history holds (each one a flow event, when events are on). */
-  readonly transitions: number;
-}
+// The table is the CLI's (`ai-app-cicd flows`): one rendering for both.
+export { renderFlowsTable, type FlowRow };
 
+/** One flow of `GET /api/flows` (its JSON) as a table row. */
 export function flowRow(view: unknown): FlowRow | undefined {
   const flowId = stringAt(view, 'flowId');
   const status = stringAt(view, 'status');
@@ -59,30 +45,4 @@ export async function listFlows(hostUrl: string, limit = 100): Promise<readonly 
     const row = flowRow(view);
     return row === undefined ? [] : [row];
   });
-}
-
-/** The flows as a plain-text table (newest first, as the API lists them). */
-export function renderFlowsTable(flows: readonly FlowRow[]): string {
-  const header = ['flow', 'model', 'commit', 'trigger', 'build', 'result', 'release', 'status'];
-  const rows = flows.map((flow) => [
-    flow.flowId.slice(0, 12),
-    flow.modelVersion === undefined ? `${flow.modelName} –` : `${flow.modelName} ${flow.modelVersion}`,
-    flow.commit === undefined ? '–' : flow.commit.slice(0, 7),
-    flow.trigger,
-    flow.buildId === undefined ? '–' : `#${flow.buildId}`,
-    flow.buildResult ?? '–',
-    flow.releaseId === undefined
-      ? '–'
-      : `#${flow.releaseId}${flow.releaseMode === 'classic' ? ' (classic)' : ''}`,
-    flow.reason === undefined ? flow.status : `${flow.status}: ${flow.reason}`,
-  ]);
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
-  );
-  const line = (cells: readonly string[]): string =>
-    cells
-      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((width) => '─'.repeat(width))), ...rows.map(line)].join('\n');
 }

@@ -1,8 +1,33 @@
+import type { RunPipelineParameters } from 'azure-devops-node-api/interfaces/PipelinesInterfaces.js';
 import { deployRunState, type ReleaseCandidate } from '../../core/buildCompleted.js';
 import type { ReleaseParameters } from '../../core/pipelineParameters.js';
 import type { CallOptions } from '../../ports/buildPipeline.js';
 import type { ReleaseFacts, Releaser, StartedRelease } from '../../ports/releaser.js';
 import { buildFactsOf, findRuns, getRun, runPipeline, webUrlOf, type PipelineRuns } from './runs.js';
+
+/**
+ * What the app sends to run the deploy pipeline for `candidate` (the operator's checks preview
+ * exactly this): the template parameters of `ReleaseParameters`, and the build as the pipeline
+ * resource `buildResourceAlias`.
+ */
+export function releaseRunParameters(
+  candidate: ReleaseCandidate,
+  buildResourceAlias: string,
+): RunPipelineParameters {
+  const parameters: ReleaseParameters = {
+    buildId: String(candidate.buildId),
+    imageTag: String(candidate.buildId),
+    modelName: candidate.modelName,
+    modelVersion: candidate.modelVersion,
+    commit: candidate.commit,
+    flowId: candidate.flowId,
+  };
+  return {
+    templateParameters: { ...parameters },
+    // The deploy pipeline consumes this build's artifacts through its pipeline resource.
+    resources: { pipelines: { [buildResourceAlias]: { runId: candidate.buildId } } },
+  };
+}
 
 /** Releases through the YAML deploy pipeline (infra/pipelines/deploy.yml): one run per release. */
 export class PipelineReleaser implements Releaser {
@@ -16,22 +41,10 @@ export class PipelineReleaser implements Releaser {
   ) {}
 
   async start(candidate: ReleaseCandidate, options?: CallOptions): Promise<StartedRelease> {
-    const parameters: ReleaseParameters = {
-      buildId: String(candidate.buildId),
-      imageTag: String(candidate.buildId),
-      modelName: candidate.modelName,
-      modelVersion: candidate.modelVersion,
-      commit: candidate.commit,
-      flowId: candidate.flowId,
-    };
     const run = await runPipeline(
       this.runs,
       this.pipelineId,
-      {
-        templateParameters: { ...parameters },
-        // The deploy pipeline consumes this build's artifacts through its pipeline resource.
-        resources: { pipelines: { [this.buildResourceAlias]: { runId: candidate.buildId } } },
-      },
+      releaseRunParameters(candidate, this.buildResourceAlias),
       options,
     );
     return { id: run.id, url: webUrlOf(run._links, run.url ?? '') };
