@@ -52,6 +52,8 @@ export interface App {
   sweepStalledFlows(sweepId: string, logger?: Logger): Promise<readonly FlowMessage[]>;
   /** The flows as people read them (API, lineage page). */
   readonly flows: FlowReader;
+  /** The ledger use cases write through: with flow events on, each transition is published after its write. */
+  ledger(logger: Logger): FlowLedger;
   replayPoison(limit: number): ReturnType<WorkQueue['replayPoison']>;
 }
 
@@ -109,6 +111,7 @@ export function composeApp(config: AppConfig, adapters: Adapters, options: Compo
     settings: releaseSettingsOf(config),
   };
   return {
+    ledger: ledgerFor,
     github: { webhookSecrets: config.github.webhookSecrets },
     serviceHook: config.serviceHook,
     acceptPush: (push, logger) =>

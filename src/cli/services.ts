@@ -91,9 +91,10 @@ export function cliServices(config: AppConfig, logger: Logger): CliServices {
       };
     }),
     promote: async () => {
-      const { adapters } = await app();
+      const { adapters, app: composed } = await app();
       return {
-        ledger: adapters.ledger,
+        // Through the app's ledger: the operator's transitions are published as flow events too.
+        ledger: composed.ledger(logger),
         clock: systemClock,
         staleMs: STALE_AFTER_MS,
         models: adapters.models,
@@ -105,9 +106,9 @@ export function cliServices(config: AppConfig, logger: Logger): CliServices {
       };
     },
     rollback: async () => {
-      const { adapters } = await app();
+      const { adapters, app: composed } = await app();
       return {
-        ledger: adapters.ledger,
+        ledger: composed.ledger(logger),
         clock: systemClock,
         logger,
         builds: adapters.builds,
