@@ -213,7 +213,8 @@ describe('ADO emulator: service hooks', () => {
     receiver.respondWith([503, 503]);
     const buildId = await runAndComplete(BUILD_PIPELINE.id, BuildResult.Failed);
 
-    await waitFor(() => emulator.deliveries().some((d) => d.status === 200), 'a successful attempt');
+    // Settled: every attempt has been made, the retries after each 503 included.
+    await emulator.deliveriesSettled();
     const attempts = emulator.deliveries();
     expect(attempts.map((d) => [d.attempt, d.status])).toEqual([
       [1, 503],
@@ -242,7 +243,7 @@ describe('ADO emulator: service hooks', () => {
     await subscribe({});
     receiver.respondWith([503, 503, 503, 503, 503]);
     await runAndComplete(BUILD_PIPELINE.id, BuildResult.Succeeded);
-    await waitFor(() => emulator.deliveries().length === 4, 'four attempts');
+    await emulator.deliveriesSettled();
     expect(emulator.deliveries().map((d) => [d.attempt, d.status])).toEqual([
       [1, 503],
       [2, 503],

@@ -51,6 +51,7 @@ describe('a worker process killed between run creation and ledger update', () =>
     for (const event of events)
       expect((await deliverEvents(first.url, 'modelUploaded', [event])).status).toBe(200);
     await drained({
+      emulator,
       queue: QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient(FLOW_QUEUE),
     });
     const runsBefore = runsCreated(emulator, 1).length;

@@ -284,8 +284,13 @@ export async function newestBuildId(stack: { readonly emulator: AdoEmulator }): 
   return Math.max(...ids);
 }
 
-/** Waits until the worker has nothing left: the work queue is empty (in-flight messages count too). */
-export async function drained(stack: Pick<Stack, 'queue'>, timeoutMs = 20_000): Promise<void> {
+/**
+ * Waits until the app has nothing left to do: the emulator has delivered every service-hook
+ * notification (each is queued before it is answered), then the work queue is empty (in-flight
+ * messages count too).
+ */
+export async function drained(stack: Pick<Stack, 'queue' | 'emulator'>, timeoutMs = 20_000): Promise<void> {
+  await stack.emulator.deliveriesSettled();
   await eventually(
     async () => {
       if (!(await stack.queue.exists())) return true;

@@ -62,9 +62,9 @@ export class HookDispatcher {
     return [...this.log];
   }
 
-  /** Number of notifications still being delivered. */
-  pending(): number {
-    return this.inFlight.size;
+  /** Resolves once no notification is being delivered, those dispatched meanwhile included. */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
   dispatch(target: HookTarget): void {

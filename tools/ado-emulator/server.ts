@@ -115,6 +115,10 @@ class Emulator implements AdoEmulator {
     return this.hooks.deliveries();
   }
 
+  deliveriesSettled(): Promise<void> {
+    return this.hooks.settled();
+  }
+
   setFaults(faults: FaultSettings | null): void {
     this.faults.set(parseFaultSettings(faults));
   }
