@@ -62,17 +62,16 @@ describe('parseJsonLimited', () => {
     expect(parseJsonLimited(`{"s":"${'['.repeat(1_000)}"}`, { maxDepth: 1 })).toMatchObject({ ok: true });
   });
 
-  it(`refuses more than ${MAX_JSON_DEPTH} levels by default, and a million levels quickly`, () => {
+  // How fast: `npm run bench:timing`.
+  it(`refuses more than ${MAX_JSON_DEPTH} levels by default, a million levels too`, () => {
     expect(parseJsonLimited(nested(MAX_JSON_DEPTH))).toMatchObject({ ok: true });
     expect(parseJsonLimited(nested(MAX_JSON_DEPTH + 1))).toEqual({
       ok: false,
       reason: 'too-deep',
       problem: `nested deeper than ${MAX_JSON_DEPTH} levels`,
     });
-    const started = performance.now();
     expect(parseJsonLimited(nested(1_000_000))).toMatchObject({ ok: false, reason: 'too-deep' });
     expect(parseJsonLimited('['.repeat(5_000_000))).toMatchObject({ ok: false, reason: 'too-deep' });
-    expect(performance.now() - started).toBeLessThan(1_000);
   });
 
   it('answers syntax errors without echoing the input', () => {
@@ -141,12 +140,10 @@ describe('limits through the host', () => {
       });
     });
 
-    it('answers a signed body of a million nested arrays with 400, quickly', async () => {
-      const started = performance.now();
+    it('answers a signed body of a million nested arrays with 400', async () => {
       expect((await github(nested(1_000_000))).status).toBe(400);
       const form = `payload=${encodeURIComponent(nested(100_000))}`;
       expect((await github(form, { 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(400);
-      expect(performance.now() - started).toBeLessThan(5_000);
     });
 
     it('answers a deeply nested service hook notification with 400', async () => {
