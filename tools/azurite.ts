@@ -93,6 +93,14 @@ async function startAzuriteOnce(options: AzuriteOptions): Promise<RunningAzurite
     );
   }
 
+  return { ...azuriteEndpoints(blobPort, queuePort), stop: () => stopChild(child, exited) };
+}
+
+/** Where an Azurite on these ports answers, and the connection string that names it (whether it runs yet or not). */
+export function azuriteEndpoints(
+  blobPort: number,
+  queuePort: number,
+): Pick<RunningAzurite, 'blobEndpoint' | 'queueEndpoint' | 'connectionString'> {
   const blobEndpoint = `http://127.0.0.1:${blobPort}/${AZURITE_ACCOUNT}`;
   const queueEndpoint = `http://127.0.0.1:${queuePort}/${AZURITE_ACCOUNT}`;
   return {
@@ -101,7 +109,6 @@ async function startAzuriteOnce(options: AzuriteOptions): Promise<RunningAzurite
     connectionString:
       `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};` +
       `BlobEndpoint=${blobEndpoint};QueueEndpoint=${queueEndpoint};`,
-    stop: () => stopChild(child, exited),
   };
 }
 

@@ -250,6 +250,13 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         (error) => {
           log(`[${definition.name}] queue: ${error instanceof Error ? error.message : String(error)}`);
         },
+        (outage) => {
+          log(
+            outage.kind === 'unreachable'
+              ? `[${definition.name}] queue ${outage.queueName} unreachable, polling on until it answers: ${outage.error instanceof Error ? outage.error.message : String(outage.error)}`
+              : `[${definition.name}] queue ${outage.queueName} reachable again after ${(outage.downMs / 1000).toFixed(1)} s`,
+          );
+        },
       ),
     );
 
