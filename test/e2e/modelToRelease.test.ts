@@ -196,6 +196,21 @@ describe('model upload → build → service hook → release (pipeline mode)', 
     );
   });
 
+  it('marks the flow failed (DEPLOYMENT_FAILED) when its deploy run fails', async () => {
+    const releasing = await getJson('/api/flows/current');
+    expect(releasing.body).toMatchObject({ status: 'releasing', release: { mode: 'pipeline' } });
+    const deployRunId = Number(at(releasing.body, 'release', 'id'));
+    await complete(deployRunId, 'failed');
+    const current = await getJson('/api/flows/current');
+    expect(current.body).toMatchObject({
+      flowId: releasing.body.flowId,
+      status: 'failed',
+      reason: 'deployment failed',
+      release: { id: deployRunId },
+      lastError: { code: 'DEPLOYMENT_FAILED' },
+    });
+  });
+
   it('records an older model version without building it', async () => {
     const before = runsCreated(stack.emulator, 1).length;
     await publish('1.3.9');
