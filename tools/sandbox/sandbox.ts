@@ -15,6 +15,7 @@ import { loadConfig, SETTING_SPECS } from '../../src/config.js';
 import { startAdoEmulator, type AdoEmulator } from '../ado-emulator/server.js';
 import { freePort, startAzurite, type RunningAzurite } from '../azurite.js';
 import { startLocalHost, type LocalHost } from '../local-host/server.js';
+import { hideTestModeNotices } from '../local-host/testModeNotices.js';
 import { orgUrl, subscribe, type AdoTarget } from './ado.js';
 import { startAutoCompleter, type AutoCompleter } from './autoComplete.js';
 import { startBlobWatcher, type BlobWatcher } from './blobWatcher.js';
@@ -305,26 +306,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 }
 
-/**
- * The app's functions. Outside the Functions host, @azure/functions says so once per function
- * ("test mode", "skipping call to register"): expected here, so those notices are not shown.
- */
+/** The app's functions, without @azure/functions' test-mode notices (expected outside the Functions host). */
 async function loadFunctions(): Promise<readonly FunctionDefinition[]> {
-  const warn = console.warn.bind(console);
-  console.warn = (...args: unknown[]) => {
-    const [first] = args;
-    if (typeof first === 'string' && TEST_MODE_NOTICE.test(first)) return;
-    warn(...args);
-  };
+  const showNotices = hideTestModeNotices();
   try {
     return (await import('../../src/app/allFunctions.js')).allFunctions;
   } finally {
-    console.warn = warn;
+    showNotices();
   }
 }
-
-const TEST_MODE_NOTICE =
-  /^WARNING: (Failed to detect the Azure Functions runtime|Skipping call to register function)/;
 
 /** Makes `settings` the app's settings in process.env (other app settings removed); returns the undo. */
 function applyEnv(settings: Readonly<Record<string, string>>): () => void {
