@@ -8,7 +8,7 @@
 import { TEST_SECRETS } from '../test/support/appEnv.js';
 import { deliverEvents, uploadModel } from '../test/support/eventGrid.js';
 import { githubDelivery, pushPayload, sha, type Delivery } from '../test/support/github.js';
-import { at } from '../test/support/json.js';
+import { at } from '../tools/json.js';
 import { drained, runsCreated, startStack, type Stack } from '../test/support/stack.js';
 
 const DISTINCT_UNDER_FAULTS = Number(process.env.BENCH_EVENTS ?? 500);

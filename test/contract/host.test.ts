@@ -5,7 +5,7 @@ import { MAX_DEQUEUE_COUNT } from '../../src/app/flowQueue.js';
 import { loadConfig } from '../../src/config.js';
 import { DEFAULT_RETRY } from '../../src/usecases/retry.js';
 import { appEnv } from '../support/appEnv.js';
-import { at } from '../support/json.js';
+import { at } from '../../tools/json.js';
 
 const hostJson: unknown = JSON.parse(readFileSync('host.json', 'utf8'));
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRETS } from '../support/appEnv.js';
-import { at, records, responseJson, type JsonRecord } from '../support/json.js';
+import { at, records, responseJson, type JsonObject } from '../../tools/json.js';
 import { deliverEvents, uploadModel } from '../support/eventGrid.js';
 import {
   completeBuild,
@@ -140,7 +140,7 @@ describe('build.complete service hook', () => {
 
 describe('ms.vss-release.deployment-completed-event: classic releases finish', () => {
   /** The flow of a build, as the API shows it. */
-  async function flowOfBuild(id: number): Promise<JsonRecord | undefined> {
+  async function flowOfBuild(id: number): Promise<JsonObject | undefined> {
     const flows = records((await responseJson(await fetch(`${stack.host.url}/api/flows`))).body.flows);
     return flows.find((flow) => at(flow, 'build', 'id') === id);
   }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TEST_SECRETS } from '../support/appEnv.js';
 import { deliverEvents, uploadModel } from '../support/eventGrid.js';
 import { githubDelivery, pushPayload, sha, type Delivery } from '../support/github.js';
-import { at, record } from '../support/json.js';
+import { at, record } from '../../tools/json.js';
 import { drained, eventually, runsCreated, startStack, type Stack } from '../support/stack.js';
 
 let stack: Stack;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRETS } from '../support/appEnv.js';
-import { at, records, responseJson, type JsonRecord } from '../support/json.js';
+import { at, records, responseJson, type JsonObject } from '../../tools/json.js';
 import { blobCreatedEvent, deliverEvents, uploadModel } from '../support/eventGrid.js';
 import { githubDelivery, pushPayload, sha } from '../support/github.js';
 import {
@@ -26,12 +26,12 @@ function isRunBody(value: unknown): value is RunBody {
 let stack: Stack;
 const blobEndpoint = (): string => stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
 
-async function getJson(path: string): Promise<{ status: number; body: JsonRecord }> {
+async function getJson(path: string): Promise<{ status: number; body: JsonObject }> {
   const response = await fetch(`${stack.host.url}${path}`);
   return responseJson(response);
 }
 
-async function pushCommit(commit: string, pushedAt: number): Promise<JsonRecord> {
+async function pushCommit(commit: string, pushedAt: number): Promise<JsonObject> {
   const delivery = githubDelivery(pushPayload({ after: commit, pushedAt }), TEST_SECRETS.webhook);
   const response = await fetch(`${stack.host.url}/api/github`, {
     method: 'POST',

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { blobCreatedEvent, deliverEvents, uploadModel } from '../support/eventGrid.js';
-import { isObject } from '../../src/core/guards.js';
-import { record } from '../support/json.js';
+import { isRecord, record } from '../../tools/json.js';
 import { drained, runsCreated, startStack, type Stack } from '../support/stack.js';
 
 let stack: Stack;
@@ -37,7 +36,7 @@ function loggedAbout(eventId: string, since: number): Record<string, unknown>[] 
     const start = line.indexOf('{');
     if (start < 0) return [];
     const properties: unknown = JSON.parse(line.slice(start));
-    return isObject(properties) && properties.eventId === eventId ? [{ ...properties }] : [];
+    return isRecord(properties) && properties.eventId === eventId ? [{ ...properties }] : [];
   });
 }
 

@@ -10,7 +10,7 @@ import { newFlow } from '../../src/core/flow.js';
 import { flowIdOf } from '../../src/core/flowId.js';
 import { buildMessage } from '../../src/core/flowMessage.js';
 import { sha } from '../support/github.js';
-import { at, responseJson } from '../support/json.js';
+import { at, responseJson } from '../../tools/json.js';
 import { drained, runsCreated, startStack, type Stack } from '../support/stack.js';
 
 let stack: Stack;

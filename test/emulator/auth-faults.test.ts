@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WebApi, getBearerHandler } from 'azure-devops-node-api';
 import type { AdoEmulator, FaultSettings } from '../../tools/ado-emulator/server.js';
-import { isRecord } from '../../tools/ado-emulator/json.js';
+import { isRecord } from '../../tools/json.js';
 import {
   BUILD_PIPELINE,
   ORG,

@@ -8,7 +8,7 @@ import {
   BuildStatus,
 } from 'azure-devops-node-api/interfaces/BuildInterfaces.js';
 import { RunResult, RunState } from 'azure-devops-node-api/interfaces/PipelinesInterfaces.js';
-import { isRecord } from '../../tools/ado-emulator/json.js';
+import { isRecord } from '../../tools/json.js';
 import { startAdoEmulator, type AdoEmulator } from '../../tools/ado-emulator/server.js';
 import { SPEC_FILES, VALIDATED_OPERATIONS, responseValidator } from '../../tools/ado-emulator/spec.js';
 import {

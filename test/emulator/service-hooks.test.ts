@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { WebApi } from 'azure-devops-node-api';
 import { BuildResult, BuildStatus } from 'azure-devops-node-api/interfaces/BuildInterfaces.js';
 import { EnvironmentStatus } from 'azure-devops-node-api/interfaces/ReleaseInterfaces.js';
-import { isRecord } from '../../tools/ado-emulator/json.js';
+import { isRecord } from '../../tools/json.js';
 import { projectIdFor, type AdoEmulator } from '../../tools/ado-emulator/server.js';
 import {
   SPEC_FILES,

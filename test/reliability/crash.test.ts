@@ -13,7 +13,7 @@ import { appEnv, TEST_SECRETS } from '../support/appEnv.js';
 import { startChildHost, type ChildHost } from '../support/childHost.js';
 import { deliverEvents, uploadModel } from '../support/eventGrid.js';
 import { githubDelivery, pushPayload, sha } from '../support/github.js';
-import { at, records, responseJson } from '../support/json.js';
+import { at, records, responseJson } from '../../tools/json.js';
 import { drained, eventually, ORG, PROJECT, runsCreated, startTestEmulator } from '../support/stack.js';
 
 let azurite: RunningAzurite;

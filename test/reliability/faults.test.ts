@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRETS } from '../support/appEnv.js';
 import { deliverEvents, uploadModel } from '../support/eventGrid.js';
 import { githubDelivery, pushPayload, sha } from '../support/github.js';
-import { at, records, responseJson } from '../support/json.js';
+import { at, records, responseJson } from '../../tools/json.js';
 import {
   completeBuild,
   drained,

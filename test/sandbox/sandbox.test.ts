@@ -6,7 +6,7 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appSettings, SANDBOX, sandboxKnobs } from '../../tools/sandbox/settings.js';
 import { eventIdOf, type WatcherDelivery } from '../../tools/sandbox/blobWatcher.js';
-import { arrayAt, objectAt, readJson, stringAt } from '../../tools/sandbox/json.js';
+import { arrayAt, objectAt, readJson, stringAt } from '../../tools/json.js';
 import { readyLine } from '../../tools/sandbox/ready.js';
 import { isPortFree, startSandbox, type Sandbox } from '../../tools/sandbox/sandbox.js';
 import { waitFor } from '../../tools/sandbox/wait.js';

@@ -16,7 +16,7 @@ import { AZURITE_ACCOUNT, AZURITE_KEY } from '../../tools/azurite.js';
 import { TEST_SECRETS, useAppEnv } from '../support/appEnv.js';
 import { deliverEvents, uploadModel } from '../support/eventGrid.js';
 import { githubDelivery, pushPayload, sha, type Delivery } from '../support/github.js';
-import { at, records, responseJson, type JsonRecord } from '../support/json.js';
+import { at, records, responseJson, type JsonObject } from '../../tools/json.js';
 import { drained, eventually, startStack, type Stack } from '../support/stack.js';
 import { runRequests, templateParametersOf } from '../fuzz/support.js';
 
@@ -30,7 +30,7 @@ async function send(stack: Stack, delivery: Delivery): Promise<number> {
 async function sendForAnswer(
   stack: Stack,
   delivery: Delivery,
-): Promise<{ status: number; body: JsonRecord }> {
+): Promise<{ status: number; body: JsonObject }> {
   return responseJson(
     await fetch(`${stack.host.url}/api/github`, {
       method: 'POST',
@@ -51,7 +51,7 @@ function builtSince(stack: Stack, before: number): { modelVersion: unknown; comm
 }
 
 /** The flows as the flows API lists them. */
-async function flows(stack: Stack): Promise<JsonRecord[]> {
+async function flows(stack: Stack): Promise<JsonObject[]> {
   return records((await responseJson(await fetch(`${stack.host.url}/api/flows?limit=100`))).body.flows);
 }
 

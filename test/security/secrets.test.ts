@@ -15,7 +15,7 @@ import { AZURITE_KEY } from '../../tools/azurite.js';
 import { TEST_SECRETS, useAppEnv } from '../support/appEnv.js';
 import { blobCreatedEvent, deliverEvents, uploadModel } from '../support/eventGrid.js';
 import { githubDelivery, pushPayload, sha } from '../support/github.js';
-import { record, records, responseJson } from '../support/json.js';
+import { record, records, responseJson } from '../../tools/json.js';
 import {
   completeBuild,
   drained,

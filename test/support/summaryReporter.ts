@@ -7,10 +7,7 @@
 import type { Reporter, SerializedError, TestModule } from 'vitest/node';
 
 export default class SummaryReporter implements Reporter {
-  onTestRunEnd(
-    testModules: readonly TestModule[],
-    unhandledErrors: readonly SerializedError[],
-  ): void {
+  onTestRunEnd(testModules: readonly TestModule[], unhandledErrors: readonly SerializedError[]): void {
     let passed = 0;
     let failed = unhandledErrors.length;
     for (const testModule of testModules) {

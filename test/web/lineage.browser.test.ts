@@ -15,7 +15,7 @@ import { launchChromium, type Browser } from '../../tools/sandbox/browser.js';
 import { TEST_SECRETS, useAppEnv } from '../support/appEnv.js';
 import { deliverEvents, uploadModel } from '../support/eventGrid.js';
 import { githubDelivery, pushPayload, sha } from '../support/github.js';
-import { at, record, records, responseJson, type JsonRecord } from '../support/json.js';
+import { at, record, records, responseJson, type JsonObject } from '../../tools/json.js';
 import {
   completeBuild,
   drained,
@@ -47,11 +47,11 @@ afterAll(async () => {
 
 // ---- the app, driven through its entry points ----
 
-async function getJson(path: string): Promise<JsonRecord> {
+async function getJson(path: string): Promise<JsonObject> {
   return (await responseJson(await fetch(`${stack.host.url}${path}`))).body;
 }
 
-async function listedFlows(): Promise<JsonRecord[]> {
+async function listedFlows(): Promise<JsonObject[]> {
   return records((await getJson('/api/flows?limit=100')).flows);
 }
 
@@ -89,7 +89,7 @@ async function complete(buildId: number, result: 'succeeded' | 'failed'): Promis
   await drained(stack);
 }
 
-async function current(): Promise<JsonRecord> {
+async function current(): Promise<JsonObject> {
   return getJson('/api/flows/current');
 }
 

@@ -8,7 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { HookDelivery } from './types.js';
 import { newGuid } from './ids.js';
-import { putOwn } from './json.js';
+import { putOwn } from '../json.js';
 import type { OrgState, ProjectState, SubscriptionState } from './store.js';
 
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 502, 503, 504]);

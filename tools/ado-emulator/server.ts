@@ -17,7 +17,7 @@ import {
   readBody,
   sendJson,
 } from './http.js';
-import { parseJson } from './json.js';
+import { parseJson } from '../json.js';
 import type { HostKind } from './locations.js';
 import type { Router, RouteResult } from './router.js';
 import { parseSeed, type ParsedSeed } from './seed.js';

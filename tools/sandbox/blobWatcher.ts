@@ -8,7 +8,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { BlobItem, ContainerClient } from '@azure/storage-blob';
-import { errorMessage } from './json.js';
+import { errorMessage } from '../json.js';
 import { delay } from './wait.js';
 
 export interface BlobWatcherOptions {

@@ -19,7 +19,7 @@ import {
   type BuildInfo,
 } from './ado.js';
 import { listFlows, renderFlowsTable, type FlowRow } from './flows.js';
-import { errorMessage, jsonText } from './json.js';
+import { errorMessage, jsonText } from '../json.js';
 import { randomSha, sendPush } from './push.js';
 import { startSandbox, type Sandbox, type SandboxUrls } from './sandbox.js';
 import { waitFor } from './wait.js';

@@ -1,5 +1,5 @@
 /** Reading `GET /api/flows` and rendering it for a terminal. */
-import { arrayAt, jsonText, numberAt, objectAt, readJson, stringAt } from './json.js';
+import { arrayAt, jsonText, numberAt, objectAt, readJson, stringAt } from '../json.js';
 
 /** One flow as the flows API shows it, in the terms the demo and its table use. */
 export interface FlowRow {

@@ -8,7 +8,7 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { githubDelivery, pushPayload as githubPushPayload, randomSha } from '../github/webhooks.js';
-import { errorMessage, readJson } from './json.js';
+import { errorMessage, readJson } from '../json.js';
 import { SANDBOX, setting } from './settings.js';
 
 export interface PushOptions {

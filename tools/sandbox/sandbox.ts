@@ -19,7 +19,7 @@ import { hideTestModeNotices } from '../local-host/testModeNotices.js';
 import { orgUrl, subscribe, type AdoTarget } from './ado.js';
 import { startAutoCompleter, type AutoCompleter } from './autoComplete.js';
 import { startBlobWatcher, type BlobWatcher } from './blobWatcher.js';
-import { errorMessage } from './json.js';
+import { errorMessage } from '../json.js';
 import {
   appSettings,
   port,
