@@ -89,7 +89,7 @@ function report(
 const stack = await startStack({ AZURE_DEVOPS_TIMEOUT_SECONDS: '2' });
 let ok = true;
 try {
-  const blobEndpoint = stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
+  const blobEndpoint = stack.urls.blob;
   const { events } = await uploadModel(stack.models, blobEndpoint, 'fraud', '1.0.0');
   for (const event of events) await deliverEvents(stack.host.url, 'modelUploaded', [event]);
   await drained(stack);
@@ -169,7 +169,7 @@ try {
         .join('\n'),
     );
   }
-  await stack.close();
+  await stack.stop();
 }
 console.log(ok ? 'bench:faults: all guarantees held' : 'bench:faults: A GUARANTEE WAS BROKEN');
 process.exit(ok ? 0 : 1);

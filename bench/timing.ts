@@ -8,13 +8,8 @@ import { runDemo } from '../tools/sandbox/demo.js';
 import { TEST_SECRETS } from '../test/support/appEnv.js';
 import { githubDelivery } from '../test/support/github.js';
 import { startStack } from '../test/support/stack.js';
-import {
-  BUILD_PIPELINE,
-  clientFor,
-  PROJECT,
-  startSeededEmulator,
-  waitFor,
-} from '../test/emulator/support.js';
+import { BUILD_PIPELINE, clientFor, PROJECT, startSeededEmulator } from '../test/emulator/support.js';
+import { waitFor } from '../tools/wait.js';
 
 interface Measured {
   readonly name: string;
@@ -69,7 +64,7 @@ try {
     );
   });
 } finally {
-  await stack.close();
+  await stack.stop();
 }
 
 // 3. The emulator closes at once while it holds a request it will never answer.
@@ -77,7 +72,9 @@ const emulator = await startSeededEmulator();
 emulator.setFaults({ kinds: ['timeout'], next: 1, methods: ['POST'] });
 const pipelines = await clientFor(emulator, { socketTimeout: 60_000 }).getPipelinesApi();
 const pending = pipelines.runPipeline({}, PROJECT, BUILD_PIPELINE.id).catch((error: unknown) => error);
-await waitFor(() => emulator.requests().some((request) => request.fault === 'timeout'), 'the held request');
+await waitFor(() => emulator.requests().some((request) => request.fault === 'timeout'), {
+  what: 'the held request',
+});
 await measure('ado-emulator close() while holding a timed-out request', 1_000, () => emulator.close());
 check((await pending) instanceof Error, 'the held request did not fail');
 

@@ -3,7 +3,7 @@ import { TEST_SECRETS } from '../support/appEnv.js';
 import { deliverEvents, uploadModel } from '../support/eventGrid.js';
 import { githubDelivery, pushPayload, sha, type Delivery } from '../support/github.js';
 import { at, record } from '../../tools/json.js';
-import { drained, eventually, runsCreated, startStack, type Stack } from '../support/stack.js';
+import { drained, runsCreated, startStack, type Stack } from '../support/stack.js';
 
 let stack: Stack;
 
@@ -11,7 +11,7 @@ beforeAll(async () => {
   stack = await startStack();
 });
 afterAll(async () => {
-  await stack.close();
+  await stack.stop();
 });
 
 async function send(
@@ -42,7 +42,7 @@ function push(options: Parameters<typeof pushPayload>[0] = {}, deliveryId?: stri
 }
 
 function blobEndpoint(): string {
-  return stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
+  return stack.urls.blob;
 }
 
 describe('GitHub push → build pipeline, through the local host', () => {
@@ -59,11 +59,8 @@ describe('GitHub push → build pipeline, through the local host', () => {
       const { events, manifestSha256 } = await uploadModel(stack.models, blobEndpoint(), 'fraud', '1.0.0');
       for (const event of events)
         expect((await deliverEvents(stack.host.url, 'modelUploaded', [event])).status).toBe(200);
-      const [run] = await eventually(() => {
-        const runs = runsCreated(stack.emulator, 1);
-        return runs.length > 0 ? runs : undefined;
-      });
       await drained(stack);
+      const [run] = runsCreated(stack.emulator, 1);
       expect(runsCreated(stack.emulator, 1)).toHaveLength(1);
       expect(run?.body).toMatchObject({
         templateParameters: {

@@ -14,7 +14,7 @@ const newRuns = async () => {
 
 beforeAll(async () => {
   stack = await startStack();
-  endpoint = stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
+  endpoint = stack.urls.blob;
   // Complete model versions behind every hostile event: skipping one must be the check's doing,
   // not a blob that is not there.
   await uploadModel(stack.models, endpoint, 'fraud', '9.0.0');
@@ -24,7 +24,7 @@ beforeAll(async () => {
   await stack.models.getBlockBlobClient('fraud/model.json').upload(manifest, manifest.length);
 });
 afterAll(async () => {
-  await stack.close();
+  await stack.stop();
 });
 beforeEach(() => {
   before = runsCreated(stack.emulator, 1).length;

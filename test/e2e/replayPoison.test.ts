@@ -31,7 +31,7 @@ beforeAll(async () => {
   ledger = new BlobFlowLedger(ledgerContainer);
 });
 afterAll(async () => {
-  await stack.close();
+  await stack.stop();
 });
 
 /**

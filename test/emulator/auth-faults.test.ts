@@ -11,8 +11,8 @@ import {
   basicAuth,
   clientFor,
   startSeededEmulator,
-  waitFor,
 } from './support.js';
+import { waitFor } from '../../tools/wait.js';
 
 function statusOf(err: unknown): unknown {
   return isRecord(err) ? err.statusCode : undefined;
@@ -276,7 +276,7 @@ describe('ADO emulator: control endpoints', () => {
     local.setFaults({ kinds: ['timeout'], next: 1, methods: ['POST'] });
     const pipelines = await clientFor(local, { socketTimeout: 60_000 }).getPipelinesApi();
     const pending = pipelines.runPipeline({}, PROJECT, BUILD_PIPELINE.id).catch((e: unknown) => e);
-    await waitFor(() => local.requests().some((r) => r.fault === 'timeout'), 'the held request');
+    await waitFor(() => local.requests().some((r) => r.fault === 'timeout'), { what: 'the held request' });
     await local.close();
     expect(await pending).toBeInstanceOf(Error);
   });

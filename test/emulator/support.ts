@@ -82,21 +82,6 @@ export async function adoFetch(
   return { status: res.status, headers: res.headers, json: await readJson(res) };
 }
 
-/** Polls `probe` until it returns a value other than undefined/false, or fails after the deadline. */
-export async function waitFor<T>(
-  probe: () => T | undefined | false,
-  what: string,
-  timeoutMs = 4000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 export interface ReceivedHook {
   method: string;
   path: string;

@@ -14,15 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRETS } from '../support/appEnv.js';
 import { deliverEvents, uploadModel } from '../support/eventGrid.js';
 import { githubDelivery, pushPayload, sha } from '../support/github.js';
-import {
-  completeBuild,
-  drained,
-  newestBuildId,
-  ORG,
-  PROJECT,
-  startStack,
-  type Stack,
-} from '../support/stack.js';
+import { completeBuild } from '../../tools/sandbox/ado.js';
+import { drained, newestBuildId, ORG, PROJECT, startStack, type Stack } from '../support/stack.js';
 import {
   classicReleaseRequests,
   expectSafeResponse,
@@ -63,24 +56,24 @@ async function push(commit: string): Promise<void> {
 
 beforeAll(async () => {
   stack = await startStack();
-  const blobEndpoint = stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
+  const blobEndpoint = stack.urls.blob;
   const { events } = await uploadModel(stack.models, blobEndpoint, 'fraud', '1.0.0');
   for (const event of events) await deliverEvents(stack.host.url, 'modelUploaded', [event]);
   await drained(stack);
   const running = await newestBuildId(stack);
   await push(sha('fuzz-failed'));
   const failed = await newestBuildId(stack);
-  await completeBuild(stack.emulator, failed, 'failed');
+  await completeBuild(stack.ado, failed, 'failed');
   await push(sha('fuzz-canceled'));
   const canceled = await newestBuildId(stack);
-  await completeBuild(stack.emulator, canceled, 'canceled');
+  await completeBuild(stack.ado, canceled, 'canceled');
   await push(sha('fuzz-partial'));
   const partial = await newestBuildId(stack);
-  await completeBuild(stack.emulator, partial, 'partiallySucceeded');
+  await completeBuild(stack.ado, partial, 'partiallySucceeded');
   const featureBranch = await startRunByHand(stack.emulator, 1, { refName: 'refs/heads/feature/login' });
-  await completeBuild(stack.emulator, featureBranch, 'succeeded');
+  await completeBuild(stack.ado, featureBranch, 'succeeded');
   const otherPipeline = await startRunByHand(stack.emulator, 2);
-  await completeBuild(stack.emulator, otherPipeline, 'succeeded');
+  await completeBuild(stack.ado, otherPipeline, 'succeeded');
   knownBuilds = [running, failed, canceled, partial, featureBranch, otherPipeline];
   // The emulator's own build.complete deliveries land, and are worked off, before the fuzzing starts.
   await drained(stack);
@@ -88,7 +81,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   watcher.stop();
-  await stack.close();
+  await stack.stop();
 });
 
 // --- What is sent -----------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ const watcher = watchProcessErrors();
 
 beforeAll(async () => {
   stack = await startStack();
-  const blobEndpoint = stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
+  const blobEndpoint = stack.urls.blob;
   const { events } = await uploadModel(stack.models, blobEndpoint, 'fraud', '1.0.0');
   for (const event of events) await deliverEvents(stack.host.url, 'modelUploaded', [event]);
   for (const name of ['a', 'b', 'c']) {
@@ -48,7 +48,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   watcher.stop();
-  await stack.close();
+  await stack.stop();
 });
 
 const hex20 = fc

@@ -45,7 +45,7 @@ const watcher = watchProcessErrors();
 
 beforeAll(async () => {
   stack = await startStack({ GITHUB_WEBHOOK_SECRET_PREVIOUS: TEST_SECRETS.previousWebhook });
-  const blobEndpoint = stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
+  const blobEndpoint = stack.urls.blob;
   const { events } = await uploadModel(stack.models, blobEndpoint, 'fraud', '1.0.0');
   for (const event of events) await deliverEvents(stack.host.url, 'modelUploaded', [event]);
   await drained(stack);
@@ -53,7 +53,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   watcher.stop();
-  await stack.close();
+  await stack.stop();
 });
 
 // --- What is sent -----------------------------------------------------------------------------------
@@ -477,7 +477,7 @@ describe('fuzz: GitHub webhook', () => {
       );
       await drained(stack, 60_000);
       const runs = runRequests(stack.emulator, 1).slice(runsBefore);
-      const blobEndpoint = stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
+      const blobEndpoint = stack.urls.blob;
       for (const run of runs) {
         const parameters = templateParametersOf(run) ?? {};
         expect(

@@ -8,7 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { FunctionDefinition } from '../../src/app/functionDefinition.js';
 import { azuriteEndpoints, freePort, startAzurite, type RunningAzurite } from '../../tools/azurite.js';
 import { startLocalHost, type LocalHost } from '../../tools/local-host/server.js';
-import { eventually } from '../support/stack.js';
+import { waitFor } from '../../tools/wait.js';
+import {} from '../support/stack.js';
 
 const QUEUE = 'outage-work';
 const started: { host?: LocalHost; azurite?: RunningAzurite } = {};
@@ -43,7 +44,7 @@ describe('the local host when queue storage is not reachable yet', () => {
       log: (line) => logs.push(line),
     });
     const unreachable = (): string[] => logs.filter((line) => line.includes(`queue ${QUEUE} unreachable`));
-    await eventually(() => unreachable().length > 0, { what: 'the outage to be logged' });
+    await waitFor(() => unreachable().length > 0, { what: 'the outage to be logged' });
     expect(unreachable()[0]).toContain('ECONNREFUSED');
 
     started.azurite = await startAzurite({ blobPort, queuePort });
@@ -51,7 +52,7 @@ describe('the local host when queue storage is not reachable yet', () => {
     await queue.createIfNotExists();
     await queue.sendMessage(Buffer.from(JSON.stringify({ hello: 'after the outage' })).toString('base64'));
 
-    await eventually(() => received.length > 0, {
+    await waitFor(() => received.length > 0, {
       what: 'the queued message to be processed',
       timeoutMs: 20_000,
     });

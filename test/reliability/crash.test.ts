@@ -14,7 +14,8 @@ import { startChildHost, type ChildHost } from '../support/childHost.js';
 import { deliverEvents, uploadModel } from '../support/eventGrid.js';
 import { githubDelivery, pushPayload, sha } from '../support/github.js';
 import { at, records, responseJson } from '../../tools/json.js';
-import { drained, eventually, ORG, PROJECT, runsCreated, startTestEmulator } from '../support/stack.js';
+import { waitFor } from '../../tools/wait.js';
+import { drained, ORG, PROJECT, runsCreated, startTestEmulator } from '../support/stack.js';
 
 let azurite: RunningAzurite;
 let emulator: AdoEmulator;
@@ -70,7 +71,7 @@ describe('a worker process killed between run creation and ledger update', () =>
     const flowId = String(accepted.body.flowId);
 
     // ...and is killed once the run exists.
-    await eventually(() => emulator.requests().some((request) => request.fault === 'timeout'), {
+    await waitFor(() => emulator.requests().some((request) => request.fault === 'timeout'), {
       what: 'the run request',
     });
     expect(runsCreated(emulator, 1)).toHaveLength(runsBefore + 1);
@@ -78,7 +79,7 @@ describe('a worker process killed between run creation and ledger update', () =>
 
     const second = await startChildHost(env);
     hosts.push(second);
-    const flow = await eventually(
+    const flow = await waitFor(
       async () => {
         const response = await responseJson(await fetch(`${second.url}/api/flows/${flowId}`));
         return response.body.status === 'build-started' ? response.body : undefined;

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startBlobWatcher, type BlobWatcher } from '../../tools/sandbox/blobWatcher.js';
 import { isRecord, stringAt, type JsonObject } from '../../tools/json.js';
-import { waitFor } from '../../tools/sandbox/wait.js';
+import { waitFor } from '../../tools/wait.js';
 
 const TOPIC =
   '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/devstoreaccount1';

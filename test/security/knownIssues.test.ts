@@ -17,7 +17,8 @@ import { TEST_SECRETS, useAppEnv } from '../support/appEnv.js';
 import { deliverEvents, uploadModel } from '../support/eventGrid.js';
 import { githubDelivery, pushPayload, sha, type Delivery } from '../support/github.js';
 import { at, records, responseJson, type JsonObject } from '../../tools/json.js';
-import { drained, eventually, startStack, type Stack } from '../support/stack.js';
+import { waitFor } from '../../tools/wait.js';
+import { drained, startStack, type Stack } from '../support/stack.js';
 import { runRequests, templateParametersOf } from '../fuzz/support.js';
 
 const HOOK_AUTH = `Basic ${Buffer.from(`azure-devops:${TEST_SECRETS.serviceHookPassword}`).toString('base64')}`;
@@ -60,7 +61,7 @@ async function publish(
   version: string,
   eventTime?: string,
 ): Promise<readonly Record<string, unknown>[]> {
-  const blobEndpoint = stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
+  const blobEndpoint = stack.urls.blob;
   const { events } = await uploadModel(stack.models, blobEndpoint, 'fraud', version);
   for (const event of events) {
     if (eventTime !== undefined) event.eventTime = eventTime;
@@ -109,7 +110,7 @@ describe('defects found by the security review', () => {
     await publish(stack, '1.0.0');
   }, 60_000);
   afterAll(async () => {
-    await stack.close();
+    await stack.stop();
   });
 
   it('K1: a replayed old GitHub delivery (same X-GitHub-Delivery) starts nothing new', async () => {
@@ -160,7 +161,7 @@ describe('defects found by the security review', () => {
   });
 
   it('K2: answers Event Grid events with 60 KB and 250-character ids without a 5xx, and leaves no flow stuck', async () => {
-    const blobEndpoint = stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
+    const blobEndpoint = stack.urls.blob;
     for (const [version, id] of [
       ['3.0.0', 'e'.repeat(60_000)],
       ['4.0.0', 'i'.repeat(250)],
@@ -219,7 +220,7 @@ describe('defects found by the security review: model order', () => {
     stack = await startStack();
   }, 60_000);
   afterAll(async () => {
-    await stack.close();
+    await stack.stop();
   });
 
   it('K4: an event claiming a future eventTime does not promote an older non-semver version', async () => {
@@ -228,8 +229,10 @@ describe('defects found by the security review: model order', () => {
     // the newer one is uploaded in a later second (one in the same second would tie, and not be promoted).
     const olderUpload = await stack.models.getBlockBlobClient('fraud/2026-01/model.json').getProperties();
     const probe = stack.models.getBlockBlobClient('clock-probe');
-    await eventually(
-      async () => (await probe.upload('', 0)).lastModified?.getTime() !== olderUpload.lastModified?.getTime(),
+    await waitFor(
+      async () =>
+        ((await probe.upload('', 0)).lastModified?.getTime() ?? 0) >
+        (olderUpload.lastModified?.getTime() ?? Number.POSITIVE_INFINITY),
       { what: "storage's clock to leave the second of the older upload" },
     );
     await publish(stack, '2026-02', '2026-02-15T10:00:00Z');

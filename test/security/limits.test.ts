@@ -89,14 +89,14 @@ describe('limits through the host', () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    const blobEndpoint = stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
+    const blobEndpoint = stack.urls.blob;
     const { events } = await uploadModel(stack.models, blobEndpoint, 'fraud', '1.0.0');
     for (const event of events) await deliverEvents(stack.host.url, 'modelUploaded', [event]);
     await drained(stack);
   }, 60_000);
   afterAll(async () => {
     expect(hostFailures(stack.logs)).toEqual([]);
-    await stack.close();
+    await stack.stop();
   });
 
   async function github(body: string, headers: Record<string, string> = {}) {
@@ -267,7 +267,7 @@ describe('limits through the host', () => {
     it('acknowledges an Event Grid event with a megabyte-long subject without a 5xx and builds nothing', async () => {
       await drained(stack);
       const before = runRequests(stack.emulator, 1).length;
-      const blobEndpoint = stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
+      const blobEndpoint = stack.urls.blob;
       const event = blobCreatedEvent({
         container: stack.models.containerName,
         blobPath: `fraud/${'9'.repeat(1_000_000)}/model.json`,

@@ -16,14 +16,8 @@ import { TEST_SECRETS, useAppEnv } from '../support/appEnv.js';
 import { blobCreatedEvent, deliverEvents, uploadModel } from '../support/eventGrid.js';
 import { githubDelivery, pushPayload, sha } from '../support/github.js';
 import { record, records, responseJson } from '../../tools/json.js';
-import {
-  completeBuild,
-  drained,
-  eventually,
-  newestBuildId,
-  startStack,
-  type Stack,
-} from '../support/stack.js';
+import { waitFor } from '../../tools/wait.js';
+import { drained, finishBuild, newestBuildId, startStack, type Stack } from '../support/stack.js';
 import { expectSafeResponse, runRequests } from '../fuzz/support.js';
 
 /** Values the app is given during the test that must never come back out. */
@@ -71,7 +65,7 @@ interface Answer {
 
 let stack: Stack;
 const answers: Answer[] = [];
-const blobEndpoint = (): string => stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
+const blobEndpoint = (): string => stack.urls.blob;
 
 async function call(what: string, path: string, init: RequestInit = {}): Promise<Answer> {
   const response = await fetch(`${stack.host.url}${path}`, init);
@@ -139,7 +133,7 @@ beforeAll(async () => {
   });
 }, 60_000);
 afterAll(async () => {
-  await stack.close();
+  await stack.stop();
 });
 
 describe('secrets never leave', () => {
@@ -195,11 +189,8 @@ describe('secrets never leave', () => {
 
     // A build that succeeds is released: build.complete from the emulator, then a release run.
     const buildId = await newestBuildId(stack);
-    await completeBuild(stack.emulator, buildId, 'succeeded');
-    await eventually(() => runRequests(stack.emulator, 2).length > 0, {
-      what: 'a release run',
-      timeoutMs: 20_000,
-    });
+    await finishBuild(stack, buildId, 'succeeded');
+    expect(runRequests(stack.emulator, 2).length).toBeGreaterThan(0);
     expect((await hook('notification again', notification(buildId))).status).toBe(202);
     await drained(stack);
 
@@ -347,7 +338,7 @@ describe('secrets never leave', () => {
     useAppEnv(stack.env);
     // With the PAT restored, redelivering the webhook from GitHub is how the flow is tried again.
     expect((await github('the same push redelivered', push(refused), refusedPush)).status).toBe(202);
-    await eventually(async () => (await flowStatus(refused))?.status === 'build-started', {
+    await waitFor(async () => (await flowStatus(refused))?.status === 'build-started', {
       what: 'the run once the PAT is restored',
       timeoutMs: 30_000,
     });

@@ -17,9 +17,8 @@ import { deliverEvents, uploadModel } from '../support/eventGrid.js';
 import { githubDelivery, pushPayload, sha } from '../support/github.js';
 import { at, record, records, responseJson, type JsonObject } from '../../tools/json.js';
 import {
-  completeBuild,
   drained,
-  eventually,
+  finishBuild,
   newestBuildId,
   ORG,
   PROJECT,
@@ -36,13 +35,13 @@ const SEEDED_FLOW_ID = 'bad0bad0bad0bad0bad0';
 
 let stack: Stack;
 let browser: Browser;
-const blobEndpoint = (): string => stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
+const blobEndpoint = (): string => stack.urls.blob;
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startStack(), launchChromium()]);
 }, 90_000);
 afterAll(async () => {
-  await Promise.allSettled([browser.close(), stack.close()]);
+  await Promise.allSettled([browser.close(), stack.stop()]);
 });
 
 // ---- the app, driven through its entry points ----
@@ -78,15 +77,7 @@ async function publish(version: string): Promise<void> {
 
 /** Completes a build (or deploy run) in the emulator; waits until the app took its service hook. */
 async function complete(buildId: number, result: 'succeeded' | 'failed'): Promise<void> {
-  await completeBuild(stack.emulator, buildId, result);
-  await eventually(
-    () =>
-      stack.emulator
-        .deliveries()
-        .find((delivery) => delivery.resourceId === buildId && delivery.status === 202),
-    { what: `the build.complete notification of build ${buildId}` },
-  );
-  await drained(stack);
+  await finishBuild(stack, buildId, result);
 }
 
 async function current(): Promise<JsonObject> {

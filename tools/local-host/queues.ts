@@ -7,6 +7,7 @@
  */
 import { QueueServiceClient, type DequeuedMessageItem, type QueueClient } from '@azure/storage-queue';
 import { readFileSync } from 'node:fs';
+import { delay } from '../wait.js';
 
 export interface QueueSettings {
   readonly maxPollingIntervalMs: number;
@@ -123,7 +124,7 @@ export class QueueBindings {
           outage = { since: Date.now(), delayMs: OUTAGE_FIRST_DELAY_MS };
           onOutage({ kind: 'unreachable', queueName, error });
         }
-        await sleep(outage.delayMs, signal);
+        await delay(outage.delayMs, signal);
         outage.delayMs = Math.min(
           outage.delayMs * 2,
           Math.max(this.settings.maxPollingIntervalMs, OUTAGE_FIRST_DELAY_MS),
@@ -136,7 +137,7 @@ export class QueueBindings {
       }
       const messages = received.receivedMessageItems;
       if (messages.length === 0) {
-        await sleep(idleDelay, signal);
+        await delay(idleDelay, signal);
         idleDelay = Math.min(idleDelay * 2, this.settings.maxPollingIntervalMs);
         continue;
       }
@@ -241,22 +242,6 @@ function parseBody(text: string): unknown {
   } catch {
     return text;
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** Read through a call: TypeScript would otherwise keep the value it narrowed at the loop's head. */

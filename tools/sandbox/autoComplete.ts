@@ -5,7 +5,7 @@
  */
 import { completeBuild, listBuilds, type AdoTarget } from './ado.js';
 import { errorMessage } from '../json.js';
-import { delay } from './wait.js';
+import { delay } from '../wait.js';
 
 export interface AutoCompleterOptions {
   readonly target: AdoTarget;
