@@ -6,7 +6,7 @@
 import { jsonNestingDepth, parseJsonLimited } from '../src/core/jsonLimited.js';
 import { runDemo } from '../tools/sandbox/demo.js';
 import { TEST_SECRETS } from '../test/support/appEnv.js';
-import { githubDelivery } from '../test/support/github.js';
+import { githubDelivery, postDelivery } from '../test/support/github.js';
 import { startStack } from '../test/support/stack.js';
 import { BUILD_PIPELINE, clientFor, PROJECT, startSeededEmulator } from '../test/emulator/support.js';
 import { waitFor } from '../tools/wait.js';
@@ -47,13 +47,7 @@ try {
     const delivery = githubDelivery(body, TEST_SECRETS.webhook, {
       headers: contentType === undefined ? {} : { 'content-type': contentType },
     });
-    const response = await fetch(`${stack.host.url}/api/github`, {
-      method: 'POST',
-      headers: delivery.headers,
-      body: delivery.body,
-    });
-    await response.text();
-    return response.status;
+    return (await postDelivery(stack.host.url, delivery)).status;
   };
   await measure('POST /api/github: a million nested arrays, then a form of 100,000', 5_000, async () => {
     check((await post(nested(1_000_000))) === 400, 'the nested push was not refused with 400');

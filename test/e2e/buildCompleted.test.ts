@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRETS } from '../support/appEnv.js';
 import { at, records, responseJson, type JsonObject } from '../../tools/json.js';
-import { deliverEvents, uploadModel } from '../support/eventGrid.js';
 import { completeRelease } from '../../tools/sandbox/ado.js';
 import {
   drained,
@@ -9,6 +8,7 @@ import {
   newestBuildId,
   ORG,
   PROJECT,
+  publishModel,
   releasesCreated,
   startStack,
   type Stack,
@@ -59,10 +59,7 @@ beforeAll(async () => {
     RELEASE_DEFINITION_ID: '3',
     RELEASE_PIPELINE_ID: undefined,
   });
-  const blobEndpoint = stack.urls.blob;
-  const { events } = await uploadModel(stack.models, blobEndpoint, 'fraud', '2.0.0');
-  await deliverEvents(stack.host.url, 'modelUploaded', events);
-  await drained(stack);
+  await publishModel(stack, '2.0.0');
   buildId = await newestBuildId(stack);
 });
 afterAll(async () => {
@@ -164,9 +161,7 @@ describe('ms.vss-release.deployment-completed-event: classic releases finish', (
       resource: { environment: { status: 'succeeded', release: { id: releaseId } } },
     });
     // A second build of the same flow's model, pushed and built, released but not deployed yet.
-    const { events } = await uploadModel(stack.models, stack.urls.blob, 'fraud', '2.1.0');
-    await deliverEvents(stack.host.url, 'modelUploaded', events);
-    await drained(stack);
+    await publishModel(stack, '2.1.0');
     const second = await newestBuildId(stack);
     await finishBuild(stack, second, 'succeeded');
     const releasing = await flowOfBuild(second);

@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRETS } from '../support/appEnv.js';
-import { at, records, responseJson, type JsonObject } from '../../tools/json.js';
-import { blobCreatedEvent, deliverEvents, uploadModel } from '../support/eventGrid.js';
-import { githubDelivery, pushPayload, sha } from '../support/github.js';
+import { at, record, records, responseJson, type JsonObject } from '../../tools/json.js';
+import { blobCreatedEvent, deliverEvents } from '../support/eventGrid.js';
+import { githubDelivery, postDelivery, pushPayload, sha } from '../support/github.js';
 import { waitFor } from '../../tools/wait.js';
 import {
   drained,
   finishBuild,
   newestBuildId,
+  publishModel,
   releasesCreated,
   runsCreated,
   startStack,
@@ -24,7 +25,6 @@ function isRunBody(value: unknown): value is RunBody {
 }
 
 let stack: Stack;
-const blobEndpoint = (): string => stack.urls.blob;
 
 async function getJson(path: string): Promise<{ status: number; body: JsonObject }> {
   const response = await fetch(`${stack.host.url}${path}`);
@@ -33,24 +33,18 @@ async function getJson(path: string): Promise<{ status: number; body: JsonObject
 
 async function pushCommit(commit: string, pushedAt: number): Promise<JsonObject> {
   const delivery = githubDelivery(pushPayload({ after: commit, pushedAt }), TEST_SECRETS.webhook);
-  const response = await fetch(`${stack.host.url}/api/github`, {
-    method: 'POST',
-    headers: delivery.headers,
-    body: delivery.body,
-  });
-  const body = (await responseJson(response)).body;
+  const { body } = await postDelivery(stack.host.url, delivery);
   await drained(stack);
-  return body;
+  return record(body);
 }
 
 async function publish(version: string): Promise<void> {
-  const { events } = await uploadModel(stack.models, blobEndpoint(), 'fraud', version, [
-    { path: 'model.onnx', content: `weights ${version}` },
-    { path: 'labels.txt', content: 'legit\nfraud\n' },
-  ]);
-  for (const event of events)
-    expect((await deliverEvents(stack.host.url, 'modelUploaded', [event])).status).toBe(200);
-  await drained(stack);
+  await publishModel(stack, version, {
+    files: [
+      { path: 'model.onnx', content: `weights ${version}` },
+      { path: 'labels.txt', content: 'legit\nfraud\n' },
+    ],
+  });
 }
 
 function lastRun(pipelineId: number): RunBody {
@@ -73,7 +67,7 @@ describe('model upload → build → service hook → release (pipeline mode)', 
     const fileEvent = blobCreatedEvent({
       container: stack.models.containerName,
       blobPath: 'fraud/1.4.0/model.onnx',
-      blobEndpoint: blobEndpoint(),
+      blobEndpoint: stack.urls.blob,
     });
     expect((await deliverEvents(stack.host.url, 'modelUploaded', [fileEvent])).status).toBe(200);
     await drained(stack);

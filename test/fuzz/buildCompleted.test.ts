@@ -12,10 +12,17 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRETS } from '../support/appEnv.js';
-import { deliverEvents, uploadModel } from '../support/eventGrid.js';
-import { githubDelivery, pushPayload, sha } from '../support/github.js';
+import { githubDelivery, postDelivery, pushPayload, sha } from '../support/github.js';
 import { completeBuild } from '../../tools/sandbox/ado.js';
-import { drained, newestBuildId, ORG, PROJECT, startStack, type Stack } from '../support/stack.js';
+import {
+  drained,
+  newestBuildId,
+  ORG,
+  PROJECT,
+  publishModel,
+  startStack,
+  type Stack,
+} from '../support/stack.js';
 import {
   classicReleaseRequests,
   expectSafeResponse,
@@ -44,22 +51,13 @@ const watcher = watchProcessErrors();
 
 async function push(commit: string): Promise<void> {
   const delivery = githubDelivery(pushPayload({ after: commit }), TEST_SECRETS.webhook);
-  await (
-    await fetch(`${stack.host.url}/api/github`, {
-      method: 'POST',
-      headers: delivery.headers,
-      body: delivery.body,
-    })
-  ).text();
+  await postDelivery(stack.host.url, delivery);
   await drained(stack);
 }
 
 beforeAll(async () => {
   stack = await startStack();
-  const blobEndpoint = stack.urls.blob;
-  const { events } = await uploadModel(stack.models, blobEndpoint, 'fraud', '1.0.0');
-  for (const event of events) await deliverEvents(stack.host.url, 'modelUploaded', [event]);
-  await drained(stack);
+  await publishModel(stack, '1.0.0');
   const running = await newestBuildId(stack);
   await push(sha('fuzz-failed'));
   const failed = await newestBuildId(stack);

@@ -14,9 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isCommitSha, isSafeBranchName } from '../../src/core/validation.js';
 import { MAX_JSON_DEPTH } from '../../src/core/jsonLimited.js';
 import { TEST_SECRETS } from '../support/appEnv.js';
-import { deliverEvents, uploadModel } from '../support/eventGrid.js';
 import { pushPayload, sha } from '../support/github.js';
-import { drained, startStack, type Stack } from '../support/stack.js';
+import { drained, publishModel, startStack, type Stack } from '../support/stack.js';
 import {
   buildParameterViolations,
   expectSafeResponse,
@@ -45,10 +44,7 @@ const watcher = watchProcessErrors();
 
 beforeAll(async () => {
   stack = await startStack({ GITHUB_WEBHOOK_SECRET_PREVIOUS: TEST_SECRETS.previousWebhook });
-  const blobEndpoint = stack.urls.blob;
-  const { events } = await uploadModel(stack.models, blobEndpoint, 'fraud', '1.0.0');
-  for (const event of events) await deliverEvents(stack.host.url, 'modelUploaded', [event]);
-  await drained(stack);
+  await publishModel(stack, '1.0.0');
   runsBefore = runRequests(stack.emulator, 1).length;
 }, 60_000);
 afterAll(async () => {

@@ -12,7 +12,7 @@ import { startAzurite, type RunningAzurite } from '../../tools/azurite.js';
 import { appEnv, TEST_SECRETS } from '../support/appEnv.js';
 import { startChildHost, type ChildHost } from '../support/childHost.js';
 import { deliverEvents, uploadModel } from '../support/eventGrid.js';
-import { githubDelivery, pushPayload, sha } from '../support/github.js';
+import { githubDelivery, postDelivery, pushPayload, sha } from '../support/github.js';
 import { at, records, responseJson } from '../../tools/json.js';
 import { waitFor } from '../../tools/wait.js';
 import { drained, ORG, PROJECT, runsCreated, startTestEmulator } from '../support/stack.js';
@@ -60,15 +60,9 @@ describe('a worker process killed between run creation and ledger update', () =>
     // Azure DevOps will create the next run but never answer: the worker waits for it...
     emulator.setFaults({ next: 1, kinds: ['timeout'], methods: ['POST'], pathIncludes: '/pipelines/1/runs' });
     const delivery = githubDelivery(pushPayload({ after: sha('crash-commit') }), TEST_SECRETS.webhook);
-    const accepted = await responseJson(
-      await fetch(`${first.url}/api/github`, {
-        method: 'POST',
-        headers: delivery.headers,
-        body: delivery.body,
-      }),
-    );
+    const accepted = await postDelivery(first.url, delivery);
     expect(accepted).toMatchObject({ status: 202, body: { status: 'accepted' } });
-    const flowId = String(accepted.body.flowId);
+    const flowId = String(at(accepted.body, 'flowId'));
 
     // ...and is killed once the run exists.
     await waitFor(() => emulator.requests().some((request) => request.fault === 'timeout'), {

@@ -5,12 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRETS } from '../support/appEnv.js';
 import { deliverEvents, uploadModel } from '../support/eventGrid.js';
-import { githubDelivery, pushPayload, sha } from '../support/github.js';
+import { githubDelivery, postDelivery, pushPayload, sha } from '../support/github.js';
 import { at, records, responseJson } from '../../tools/json.js';
 import {
   drained,
   finishBuild,
   newestBuildId,
+  publishModel,
   releasesCreated,
   runsCreated,
   startStack,
@@ -18,14 +19,11 @@ import {
 } from '../support/stack.js';
 
 let stack: Stack;
-const blobEndpoint = (): string => stack.urls.blob;
 
 beforeAll(async () => {
   // A short request timeout: a held request becomes an ambiguous failure within a second.
   stack = await startStack({ AZURE_DEVOPS_TIMEOUT_SECONDS: '1' });
-  const { events } = await uploadModel(stack.models, blobEndpoint(), 'fraud', '1.0.0');
-  for (const event of events) await deliverEvents(stack.host.url, 'modelUploaded', [event]);
-  await drained(stack);
+  await publishModel(stack, '1.0.0');
 }, 60_000);
 afterAll(async () => {
   await stack.stop();
@@ -37,13 +35,7 @@ async function push(commit: string, deliveryId?: string): Promise<number> {
     TEST_SECRETS.webhook,
     deliveryId === undefined ? {} : { deliveryId },
   );
-  const response = await fetch(`${stack.host.url}/api/github`, {
-    method: 'POST',
-    headers: delivery.headers,
-    body: delivery.body,
-  });
-  await response.arrayBuffer();
-  return response.status;
+  return (await postDelivery(stack.host.url, delivery)).status;
 }
 
 /** Every flow in the ledger, through the flows API (paged). */
@@ -129,7 +121,7 @@ describe('duplicate storms: the same delivery 200 times at once', () => {
 
   it('starts one run for one Event Grid event', async () => {
     const before = runsCreated(stack.emulator, 1).length;
-    const { events } = await uploadModel(stack.models, blobEndpoint(), 'fraud', '1.1.0');
+    const { events } = await uploadModel(stack.models, stack.urls.blob, 'fraud', '1.1.0');
     const manifestEvent = events.at(-1);
     const responses = await Promise.all(
       Array.from({ length: 200 }, () => deliverEvents(stack.host.url, 'modelUploaded', [manifestEvent])),

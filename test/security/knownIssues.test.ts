@@ -15,30 +15,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AZURITE_ACCOUNT, AZURITE_KEY } from '../../tools/azurite.js';
 import { TEST_SECRETS, useAppEnv } from '../support/appEnv.js';
 import { deliverEvents, uploadModel } from '../support/eventGrid.js';
-import { githubDelivery, pushPayload, sha, type Delivery } from '../support/github.js';
+import { githubDelivery, postDelivery, pushPayload, sha, type Delivery } from '../support/github.js';
 import { at, records, responseJson, type JsonObject } from '../../tools/json.js';
 import { waitFor } from '../../tools/wait.js';
-import { drained, startStack, type Stack } from '../support/stack.js';
+import { drained, publishModel, startStack, type Stack } from '../support/stack.js';
 import { runRequests, templateParametersOf } from '../fuzz/support.js';
 
 const HOOK_AUTH = `Basic ${Buffer.from(`azure-devops:${TEST_SECRETS.serviceHookPassword}`).toString('base64')}`;
 
 async function send(stack: Stack, delivery: Delivery): Promise<number> {
-  return (await sendForAnswer(stack, delivery)).status;
-}
-
-/** Sends a GitHub delivery; answers its status and JSON body. */
-async function sendForAnswer(
-  stack: Stack,
-  delivery: Delivery,
-): Promise<{ status: number; body: JsonObject }> {
-  return responseJson(
-    await fetch(`${stack.host.url}/api/github`, {
-      method: 'POST',
-      headers: delivery.headers,
-      body: delivery.body,
-    }),
-  );
+  return (await postDelivery(stack.host.url, delivery)).status;
 }
 
 /** The (model version, commit) of each build run created since `before` runs. */
@@ -61,14 +47,7 @@ async function publish(
   version: string,
   eventTime?: string,
 ): Promise<readonly Record<string, unknown>[]> {
-  const blobEndpoint = stack.urls.blob;
-  const { events } = await uploadModel(stack.models, blobEndpoint, 'fraud', version);
-  for (const event of events) {
-    if (eventTime !== undefined) event.eventTime = eventTime;
-    expect((await deliverEvents(stack.host.url, 'modelUploaded', [event])).status).toBe(200);
-  }
-  await drained(stack);
-  return events;
+  return (await publishModel(stack, version, eventTime === undefined ? {} : { eventTime })).events;
 }
 
 /**
@@ -98,7 +77,7 @@ async function replayOldPush(stack: Stack, name: string, version: string, delive
   const before = runRequests(stack.emulator, 1).length;
   const replay =
     deliveryId === undefined ? old : { ...old, headers: { ...old.headers, 'x-github-delivery': deliveryId } };
-  const answer = await sendForAnswer(stack, replay);
+  const answer = await postDelivery(stack.host.url, replay);
   await drained(stack);
   return { promoted, answer, replayed: builtSince(stack, before) };
 }
@@ -161,12 +140,11 @@ describe('defects found by the security review', () => {
   });
 
   it('K2: answers Event Grid events with 60 KB and 250-character ids without a 5xx, and leaves no flow stuck', async () => {
-    const blobEndpoint = stack.urls.blob;
     for (const [version, id] of [
       ['3.0.0', 'e'.repeat(60_000)],
       ['4.0.0', 'i'.repeat(250)],
     ] as const) {
-      const { events } = await uploadModel(stack.models, blobEndpoint, 'fraud', version);
+      const { events } = await uploadModel(stack.models, stack.urls.blob, 'fraud', version);
       const manifest = events.at(-1) ?? {};
       const before = runRequests(stack.emulator, 1).length;
       expect((await deliverEvents(stack.host.url, 'modelUploaded', [{ ...manifest, id }])).status).toBe(200);

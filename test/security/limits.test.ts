@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signGitHubPayload } from '../../tools/github/webhooks.js';
 import { jsonNestingDepth, MAX_JSON_DEPTH, parseJsonLimited } from '../../src/core/jsonLimited.js';
 import { TEST_SECRETS } from '../support/appEnv.js';
-import { blobCreatedEvent, deliverEvents, uploadModel } from '../support/eventGrid.js';
+import { blobCreatedEvent, deliverEvents } from '../support/eventGrid.js';
 import { githubDelivery, pushPayload, sha } from '../support/github.js';
-import { drained, startStack, type Stack } from '../support/stack.js';
+import { drained, publishModel, startStack, type Stack } from '../support/stack.js';
 import { expectSafeResponse, hostFailures, runRequests } from '../fuzz/support.js';
 
 /** Structural depth of a parsed JSON value, by recursion (fine for the small values generated here). */
@@ -89,10 +89,7 @@ describe('limits through the host', () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    const blobEndpoint = stack.urls.blob;
-    const { events } = await uploadModel(stack.models, blobEndpoint, 'fraud', '1.0.0');
-    for (const event of events) await deliverEvents(stack.host.url, 'modelUploaded', [event]);
-    await drained(stack);
+    await publishModel(stack, '1.0.0');
   }, 60_000);
   afterAll(async () => {
     expect(hostFailures(stack.logs)).toEqual([]);

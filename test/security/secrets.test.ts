@@ -65,7 +65,6 @@ interface Answer {
 
 let stack: Stack;
 const answers: Answer[] = [];
-const blobEndpoint = (): string => stack.urls.blob;
 
 async function call(what: string, path: string, init: RequestInit = {}): Promise<Answer> {
   const response = await fetch(`${stack.host.url}${path}`, init);
@@ -139,7 +138,7 @@ afterAll(async () => {
 describe('secrets never leave', () => {
   it('runs the success paths', async () => {
     expect((await github('push before any model', push(sha('s-waiting')))).status).toBe(202);
-    const { events } = await uploadModel(stack.models, blobEndpoint(), 'fraud', '1.0.0');
+    const { events } = await uploadModel(stack.models, stack.urls.blob, 'fraud', '1.0.0');
     for (const event of events)
       expect(
         (
@@ -283,13 +282,13 @@ describe('secrets never leave', () => {
       blobCreatedEvent({
         container: stack.models.containerName,
         blobPath: 'fraud/2.0.0/model.json',
-        blobEndpoint: blobEndpoint(),
+        blobEndpoint: stack.urls.blob,
         topic: '/subscriptions/x/resourceGroups/y/providers/Microsoft.Storage/storageAccounts/evil',
       }),
       blobCreatedEvent({
         container: stack.models.containerName,
         blobPath: 'fraud/2.0.0/model.json',
-        blobEndpoint: blobEndpoint(),
+        blobEndpoint: stack.urls.blob,
         url: `https://evil.example/${TEST_SECRETS.pat}`,
       }),
     ])
@@ -355,7 +354,7 @@ describe('secrets never leave', () => {
       const event = blobCreatedEvent({
         container: stack.models.containerName,
         blobPath: 'fraud/1.0.0/model.json',
-        blobEndpoint: blobEndpoint(),
+        blobEndpoint: stack.urls.blob,
       });
       // Event Grid retries on a failure status: the function throws and the host answers 500 (no body).
       const eventAnswer = await call(

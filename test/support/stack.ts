@@ -12,6 +12,7 @@ import { startSandbox, startSandboxEmulator, type Sandbox } from '../../tools/sa
 import { SANDBOX, sandboxKnobs } from '../../tools/sandbox/settings.js';
 import { waitFor } from '../../tools/wait.js';
 import { testSettings } from './appEnv.js';
+import { deliverEvents, uploadModel, type ModelFile } from './eventGrid.js';
 
 export const ORG = SANDBOX.org;
 export const PROJECT = SANDBOX.project;
@@ -61,6 +62,27 @@ export async function startStack(
 /** The emulator alone, seeded as the stack's (for tests that run the app some other way). */
 export function startTestEmulator(): Promise<AdoEmulator> {
   return startSandboxEmulator(sandboxKnobs(testSettings()), { specs: 'required' });
+}
+
+/**
+ * Publishes a version of the app's model as a data scientist does (its files, then the manifest),
+ * delivers each BlobCreated event as Event Grid does (each must be acknowledged with 200), and
+ * waits until the app is done with them. Answers the events delivered.
+ */
+export async function publishModel(
+  stack: Pick<Stack, 'models' | 'urls' | 'host' | 'env' | 'queue' | 'emulator'>,
+  version: string,
+  options: { readonly files?: readonly ModelFile[]; readonly eventTime?: string } = {},
+): Promise<Awaited<ReturnType<typeof uploadModel>>> {
+  const modelName = stack.env.MODEL_NAME ?? 'fraud';
+  const uploaded = await uploadModel(stack.models, stack.urls.blob, modelName, version, options.files);
+  for (const event of uploaded.events) {
+    if (options.eventTime !== undefined) event.eventTime = options.eventTime;
+    const response = await deliverEvents(stack.host.url, 'modelUploaded', [event]);
+    if (response.status !== 200) throw new Error(`Event Grid delivery answered ${response.status}`);
+  }
+  await drained(stack);
+  return uploaded;
 }
 
 /** Runs (pipeline runs) created in the emulator for a pipeline, as recorded requests. */

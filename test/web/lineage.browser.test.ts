@@ -13,8 +13,7 @@ import type { FlowRecord } from '../../src/core/flow.js';
 import { PAGE_HEADERS } from '../../src/web/lineagePage.js';
 import { launchChromium, type Browser } from '../../tools/sandbox/browser.js';
 import { TEST_SECRETS, useAppEnv } from '../support/appEnv.js';
-import { deliverEvents, uploadModel } from '../support/eventGrid.js';
-import { githubDelivery, pushPayload, sha } from '../support/github.js';
+import { githubDelivery, postDelivery, pushPayload, sha } from '../support/github.js';
 import { at, record, records, responseJson, type JsonObject } from '../../tools/json.js';
 import {
   drained,
@@ -22,6 +21,7 @@ import {
   newestBuildId,
   ORG,
   PROJECT,
+  publishModel,
   startStack,
   type Stack,
 } from '../support/stack.js';
@@ -35,7 +35,6 @@ const SEEDED_FLOW_ID = 'bad0bad0bad0bad0bad0';
 
 let stack: Stack;
 let browser: Browser;
-const blobEndpoint = (): string => stack.urls.blob;
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startStack(), launchChromium()]);
@@ -59,20 +58,12 @@ async function push(commit: string, pushedAt: number, message?: string): Promise
     pushPayload({ after: commit, pushedAt, ...(message === undefined ? {} : { message }) }),
     TEST_SECRETS.webhook,
   );
-  const response = await fetch(`${stack.host.url}/api/github`, {
-    method: 'POST',
-    headers: delivery.headers,
-    body: delivery.body,
-  });
-  expect(response.status).toBeLessThan(300);
+  expect((await postDelivery(stack.host.url, delivery)).status).toBeLessThan(300);
   await drained(stack);
 }
 
 async function publish(version: string): Promise<void> {
-  const { events } = await uploadModel(stack.models, blobEndpoint(), 'fraud', version);
-  for (const event of events)
-    expect((await deliverEvents(stack.host.url, 'modelUploaded', [event])).status).toBe(200);
-  await drained(stack);
+  await publishModel(stack, version);
 }
 
 /** Completes a build (or deploy run) in the emulator; waits until the app took its service hook. */
