@@ -14,7 +14,7 @@ import { completeBuild, listBuilds } from '../tools/sandbox/ado.js';
 import { listFlows } from '../tools/sandbox/flows.js';
 import { sendPush } from '../tools/sandbox/push.js';
 import { startSandbox, type Sandbox } from '../tools/sandbox/sandbox.js';
-import { waitFor } from '../tools/sandbox/wait.js';
+import { waitFor } from '../tools/wait.js';
 
 const BIN = fileURLToPath(new URL('../bin/ai-app-cicd.mjs', import.meta.url));
 const PRELOAD = fileURLToPath(new URL('./countRequests.mjs', import.meta.url));

@@ -6,10 +6,9 @@
  * Prints runs created, duplicates, lost, and accept → run-created latency (p50/p99).
  */
 import { TEST_SECRETS } from '../test/support/appEnv.js';
-import { deliverEvents, uploadModel } from '../test/support/eventGrid.js';
-import { githubDelivery, pushPayload, sha, type Delivery } from '../test/support/github.js';
-import { at } from '../test/support/json.js';
-import { drained, runsCreated, startStack, type Stack } from '../test/support/stack.js';
+import { githubDelivery, postDelivery, pushPayload, sha, type Delivery } from '../test/support/github.js';
+import { at } from '../tools/json.js';
+import { drained, publishModel, runsCreated, startStack, type Stack } from '../test/support/stack.js';
 
 const DISTINCT_UNDER_FAULTS = Number(process.env.BENCH_EVENTS ?? 500);
 const DUPLICATES = Number(process.env.BENCH_DUPLICATES ?? 1000);
@@ -20,15 +19,10 @@ async function send(
   stack: Stack,
   delivery: Delivery,
 ): Promise<{ status: number; flowId: string; acceptedAt: number }> {
-  const response = await fetch(`${stack.host.url}/api/github`, {
-    method: 'POST',
-    headers: delivery.headers,
-    body: delivery.body,
-  });
-  const body: unknown = await response.json();
+  const { status, body } = await postDelivery(stack.host.url, delivery);
   const flowId = at(body, 'flowId');
   return {
-    status: response.status,
+    status,
     flowId: typeof flowId === 'string' ? flowId : '',
     acceptedAt: Date.now(),
   };
@@ -89,10 +83,7 @@ function report(
 const stack = await startStack({ AZURE_DEVOPS_TIMEOUT_SECONDS: '2' });
 let ok = true;
 try {
-  const blobEndpoint = stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
-  const { events } = await uploadModel(stack.models, blobEndpoint, 'fraud', '1.0.0');
-  for (const event of events) await deliverEvents(stack.host.url, 'modelUploaded', [event]);
-  await drained(stack);
+  await publishModel(stack, '1.0.0');
 
   // 1. Duplicate storm.
   let since = runsCreated(stack.emulator, 1).length;
@@ -169,7 +160,7 @@ try {
         .join('\n'),
     );
   }
-  await stack.close();
+  await stack.stop();
 }
 console.log(ok ? 'bench:faults: all guarantees held' : 'bench:faults: A GUARANTEE WAS BROKEN');
 process.exit(ok ? 0 : 1);

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer, connect } from 'node:net';
 import { dirname, join } from 'node:path';
+import { waitFor } from './wait.js';
 
 /** Azurite's well-known development account (public, documented; not a secret). */
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
@@ -77,12 +78,17 @@ async function startAzuriteOnce(options: AzuriteOptions): Promise<RunningAzurite
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
 
+  const processExited = new AbortController();
+  void exited.then((code) => {
+    processExited.abort(new Error(`process exited with ${String(code)}`));
+  });
   try {
-    await waitUntil(
-      async () => (await canConnect(blobPort)) && (await canConnect(queuePort)),
-      options.startTimeoutMs ?? 30_000,
-      exited,
-    );
+    await waitFor(async () => (await canConnect(blobPort)) && (await canConnect(queuePort)), {
+      what: 'Azurite to listen',
+      timeoutMs: options.startTimeoutMs ?? 30_000,
+      intervalMs: 50,
+      signal: processExited.signal,
+    });
   } catch (error) {
     child.kill('SIGKILL');
     throw new Error(
@@ -93,6 +99,14 @@ async function startAzuriteOnce(options: AzuriteOptions): Promise<RunningAzurite
     );
   }
 
+  return { ...azuriteEndpoints(blobPort, queuePort), stop: () => stopChild(child, exited) };
+}
+
+/** Where an Azurite on these ports answers, and the connection string that names it (whether it runs yet or not). */
+export function azuriteEndpoints(
+  blobPort: number,
+  queuePort: number,
+): Pick<RunningAzurite, 'blobEndpoint' | 'queueEndpoint' | 'connectionString'> {
   const blobEndpoint = `http://127.0.0.1:${blobPort}/${AZURITE_ACCOUNT}`;
   const queueEndpoint = `http://127.0.0.1:${queuePort}/${AZURITE_ACCOUNT}`;
   return {
@@ -101,7 +115,6 @@ async function startAzuriteOnce(options: AzuriteOptions): Promise<RunningAzurite
     connectionString:
       `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};` +
       `BlobEndpoint=${blobEndpoint};QueueEndpoint=${queueEndpoint};`,
-    stop: () => stopChild(child, exited),
   };
 }
 
@@ -138,20 +151,4 @@ function canConnect(port: number): Promise<boolean> {
       resolve(false);
     });
   });
-}
-
-async function waitUntil(
-  check: () => Promise<boolean>,
-  timeoutMs: number,
-  exited: Promise<number | null>,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let exitCode: number | null | undefined;
-  void exited.then((code) => (exitCode = code));
-  while (Date.now() < deadline) {
-    if (exitCode !== undefined) throw new Error(`process exited with ${String(exitCode)}`);
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`not ready after ${timeoutMs} ms`);
 }

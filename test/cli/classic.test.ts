@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completeRelease, getClassicRelease, listBuilds } from '../../tools/sandbox/ado.js';
-import { objectAt, type JsonObject } from '../../tools/sandbox/json.js';
+import { objectAt, type JsonObject } from '../../tools/json.js';
 import type { Sandbox } from '../../tools/sandbox/sandbox.js';
 import { apiFlows, cliEnv, completeRun, jsonOf, quietSandbox, runCli, waitFor } from './support.js';
 

@@ -15,7 +15,7 @@ import { FLOW_POISON_QUEUE } from '../../src/app/flowQueue.js';
 import { flowIdOf } from '../../src/core/flowId.js';
 import { parseManifest } from '../../src/core/modelUpload.js';
 import { listBuilds, type BuildInfo } from '../../tools/sandbox/ado.js';
-import { arrayAt, isObject, objectAt, stringAt, type JsonObject } from '../../tools/sandbox/json.js';
+import { arrayAt, isRecord, objectAt, stringAt, type JsonObject } from '../../tools/json.js';
 import { randomSha, sendPush } from '../../tools/sandbox/push.js';
 import type { Sandbox } from '../../tools/sandbox/sandbox.js';
 import { apiFlows, cliEnv, completeRun, jsonOf, quietSandbox, runCli, waitFor } from './support.js';
@@ -91,7 +91,7 @@ async function release(build: BuildInfo): Promise<JsonObject> {
 }
 
 function historyOf(flow: JsonObject): readonly JsonObject[] {
-  return (arrayAt(flow, 'history') ?? []).filter(isObject);
+  return (arrayAt(flow, 'history') ?? []).filter(isRecord);
 }
 
 let flowA: JsonObject;
@@ -292,7 +292,7 @@ describe('flows and replay-poison', () => {
     expect(lines).toHaveLength(2 + 3);
 
     const all = jsonOf(await runCli(['flows', '--limit', '100', '--json'], { env }));
-    expect(arrayAt(all, 'flows')?.map((flow) => (isObject(flow) ? flow.flowId : undefined))).toEqual(
+    expect(arrayAt(all, 'flows')?.map((flow) => (isRecord(flow) ? flow.flowId : undefined))).toEqual(
       (await apiFlows(sandbox)).map((flow) => flow.flowId),
     );
 

@@ -4,7 +4,7 @@
  * non-zero, the failing line naming the fix — when something is wrong.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isObject, stringAt, type JsonObject } from '../../tools/sandbox/json.js';
+import { isRecord, stringAt, type JsonObject } from '../../tools/json.js';
 import type { Sandbox } from '../../tools/sandbox/sandbox.js';
 import { ado, cliEnv, emulatorRequests, jsonOf, quietSandbox, runCli, subscriptions } from './support.js';
 
@@ -29,7 +29,7 @@ function failedLines(stdout: string): readonly string[] {
 
 function inputs(subscription: JsonObject, key: 'publisherInputs' | 'consumerInputs'): JsonObject {
   const value = subscription[key];
-  return isObject(value) ? value : {};
+  return isRecord(value) ? value : {};
 }
 
 describe('setup', () => {

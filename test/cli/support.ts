@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
-import { arrayAt, isObject, readJson, stringAt, type JsonObject } from '../../tools/sandbox/json.js';
+import { arrayAt, isRecord, readJson, stringAt, type JsonObject } from '../../tools/json.js';
 import { startSandbox, type Sandbox } from '../../tools/sandbox/sandbox.js';
-import { waitFor } from '../../tools/sandbox/wait.js';
+import { waitFor } from '../../tools/wait.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/ai-app-cicd.mjs', import.meta.url));
 
@@ -65,7 +65,7 @@ export function runCli(
 /** `--json` output: one JSON document on stdout. */
 export function jsonOf(result: CliResult): JsonObject {
   const value: unknown = JSON.parse(result.stdout);
-  if (!isObject(value)) throw new Error(`not a JSON object: ${result.stdout}`);
+  if (!isRecord(value)) throw new Error(`not a JSON object: ${result.stdout}`);
   return value;
 }
 
@@ -92,7 +92,7 @@ export interface EmulatorRequest {
 /** Azure DevOps requests the emulator recorded, in order. */
 export async function emulatorRequests(sandbox: Sandbox): Promise<readonly EmulatorRequest[]> {
   const response = await fetch(`${sandbox.urls.emulatorControl}/requests`);
-  return (arrayAt(await readJson(response), 'value') ?? []).filter(isObject).map((item) => ({
+  return (arrayAt(await readJson(response), 'value') ?? []).filter(isRecord).map((item) => ({
     method: stringAt(item, 'method') ?? '',
     path: stringAt(item, 'path') ?? '',
     status: typeof item.status === 'number' ? item.status : 0,
@@ -118,13 +118,13 @@ export async function ado(sandbox: Sandbox, method: string, path: string, body?:
 export async function subscriptions(sandbox: Sandbox): Promise<readonly JsonObject[]> {
   return (
     arrayAt(await ado(sandbox, 'GET', '_apis/hooks/subscriptions?api-version=7.1'), 'value') ?? []
-  ).filter(isObject);
+  ).filter(isRecord);
 }
 
 /** `GET /api/flows` of the sandbox's app. */
 export async function apiFlows(sandbox: Sandbox): Promise<readonly JsonObject[]> {
   const response = await fetch(`${sandbox.urls.flows}?limit=100`);
-  return (arrayAt(await readJson(response), 'flows') ?? []).filter(isObject);
+  return (arrayAt(await readJson(response), 'flows') ?? []).filter(isRecord);
 }
 
 /** Completes a run in the emulator (control API) as its agent would. */

@@ -21,10 +21,11 @@ import { modelUploaded } from '../../src/functions/modelUploaded.js';
 import { serviceHook } from '../../src/functions/serviceHook.js';
 import { conformanceDir, readConformanceJson } from '../../tools/ado-emulator/conformance.js';
 import type { AdoEmulator } from '../../tools/ado-emulator/server.js';
-import { appEnv, TEST_SECRETS, TEST_STORAGE_RESOURCE_ID, useAppEnv } from '../support/appEnv.js';
+import { SANDBOX } from '../../tools/sandbox/settings.js';
+import { appEnv, TEST_SECRETS, useAppEnv } from '../support/appEnv.js';
 import { uploadModel } from '../support/eventGrid.js';
 import { githubDelivery } from '../support/github.js';
-import { record } from '../support/json.js';
+import { record } from '../../tools/json.js';
 import { isObject } from '../../src/core/guards.js';
 import { freshContainer } from '../support/storage.js';
 import { ORG, startTestEmulator } from '../support/stack.js';
@@ -205,7 +206,7 @@ describe('Event Grid blob events (eventgrid/)', () => {
     const data = isObject(sample.data) ? sample.data : {};
     const event = {
       ...sample,
-      topic: TEST_STORAGE_RESOURCE_ID,
+      topic: SANDBOX.storageResourceId,
       subject: `/blobServices/default/containers/${models.containerName}/blobs/${blobPath}`,
       data: { ...data, url: `${blobEndpoint}/${models.containerName}/${blobPath}` },
     };

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
+import { isRecord, record, type JsonObject } from '../../tools/json.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -43,16 +44,8 @@ export function readJson(relative: string): unknown {
 
 // --- Walking untyped data ------------------------------------------------------------------------
 
-export type Json = Record<string, unknown>;
-
-export function isRecord(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function record(value: unknown, what: string): Json {
-  if (!isRecord(value)) throw new Error(`${what} is not a mapping`);
-  return value;
-}
+export type Json = JsonObject;
+export { isRecord, record };
 
 export function list(value: unknown, what: string): unknown[] {
   if (!Array.isArray(value)) throw new Error(`${what} is not a list`);

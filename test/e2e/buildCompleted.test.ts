@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRETS } from '../support/appEnv.js';
-import { at, records, responseJson, type JsonRecord } from '../support/json.js';
-import { deliverEvents, uploadModel } from '../support/eventGrid.js';
+import { at, records, responseJson, type JsonObject } from '../../tools/json.js';
+import { completeRelease } from '../../tools/sandbox/ado.js';
 import {
-  completeBuild,
-  completeRelease,
   drained,
-  eventually,
+  finishBuild,
   newestBuildId,
   ORG,
   PROJECT,
+  publishModel,
   releasesCreated,
   startStack,
   type Stack,
@@ -60,14 +59,11 @@ beforeAll(async () => {
     RELEASE_DEFINITION_ID: '3',
     RELEASE_PIPELINE_ID: undefined,
   });
-  const blobEndpoint = stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
-  const { events } = await uploadModel(stack.models, blobEndpoint, 'fraud', '2.0.0');
-  await deliverEvents(stack.host.url, 'modelUploaded', events);
-  await drained(stack);
+  await publishModel(stack, '2.0.0');
   buildId = await newestBuildId(stack);
 });
 afterAll(async () => {
-  await stack.close();
+  await stack.stop();
 });
 
 describe('build.complete service hook', () => {
@@ -113,10 +109,8 @@ describe('build.complete service hook', () => {
   });
 
   it('creates one classic release for a succeeded build, with the build as its only input', async () => {
-    await completeBuild(stack.emulator, buildId, 'succeeded');
-    await eventually(() => releasesCreated(stack.emulator, 'classic').length === 1, {
-      what: 'a classic release',
-    });
+    await finishBuild(stack, buildId, 'succeeded');
+    expect(releasesCreated(stack.emulator, 'classic')).toHaveLength(1);
     const body = releasesCreated(stack.emulator, 'classic')[0]?.body;
     expect(body).toMatchObject({
       definitionId: 3,
@@ -140,7 +134,7 @@ describe('build.complete service hook', () => {
 
 describe('ms.vss-release.deployment-completed-event: classic releases finish', () => {
   /** The flow of a build, as the API shows it. */
-  async function flowOfBuild(id: number): Promise<JsonRecord | undefined> {
+  async function flowOfBuild(id: number): Promise<JsonObject | undefined> {
     const flows = records((await responseJson(await fetch(`${stack.host.url}/api/flows`))).body.flows);
     return flows.find((flow) => at(flow, 'build', 'id') === id);
   }
@@ -149,15 +143,9 @@ describe('ms.vss-release.deployment-completed-event: classic releases finish', (
     const flow = await flowOfBuild(buildId);
     const releaseId = Number(at(flow, 'release', 'id'));
     expect(flow).toMatchObject({ status: 'releasing', release: { mode: 'classic' } });
-    await completeRelease(stack.emulator, releaseId, 'succeeded');
-    const released = await eventually(
-      async () => {
-        const current = await flowOfBuild(buildId);
-        return current?.status === 'released' ? current : undefined;
-      },
-      { what: 'the flow to be released' },
-    );
-    expect(released.reason).toBe('deployment succeeded');
+    await completeRelease(stack.ado, releaseId, 'succeeded');
+    await drained(stack);
+    expect(await flowOfBuild(buildId)).toMatchObject({ status: 'released', reason: 'deployment succeeded' });
     const delivered = stack.emulator
       .deliveries()
       .filter((d) => d.eventType === 'ms.vss-release.deployment-completed-event');
@@ -173,19 +161,11 @@ describe('ms.vss-release.deployment-completed-event: classic releases finish', (
       resource: { environment: { status: 'succeeded', release: { id: releaseId } } },
     });
     // A second build of the same flow's model, pushed and built, released but not deployed yet.
-    const blobEndpoint = stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
-    const { events } = await uploadModel(stack.models, blobEndpoint, 'fraud', '2.1.0');
-    await deliverEvents(stack.host.url, 'modelUploaded', events);
-    await drained(stack);
+    await publishModel(stack, '2.1.0');
     const second = await newestBuildId(stack);
-    await completeBuild(stack.emulator, second, 'succeeded');
-    const releasing = await eventually(
-      async () => {
-        const current = await flowOfBuild(second);
-        return current?.status === 'releasing' ? current : undefined;
-      },
-      { what: 'the second release' },
-    );
+    await finishBuild(stack, second, 'succeeded');
+    const releasing = await flowOfBuild(second);
+    expect(releasing).toMatchObject({ status: 'releasing' });
     const releaseId = Number(at(releasing, 'release', 'id'));
     expect(await postHook(forged(releaseId))).toMatchObject({ status: 202, body: { releaseId } });
     expect(await postHook(forged(424242))).toMatchObject({ status: 202 });
@@ -194,15 +174,10 @@ describe('ms.vss-release.deployment-completed-event: classic releases finish', (
     expect(stack.logs.join('\n')).toContain('"outcome":"release-pending"');
 
     // Then the deployment is rejected for real: the flow fails, replayable, with the reason.
-    await completeRelease(stack.emulator, releaseId, 'rejected');
-    const failed = await eventually(
-      async () => {
-        const current = await flowOfBuild(second);
-        return current?.status === 'failed' ? current : undefined;
-      },
-      { what: 'the flow to fail' },
-    );
-    expect(failed).toMatchObject({
+    await completeRelease(stack.ado, releaseId, 'rejected');
+    await drained(stack);
+    expect(await flowOfBuild(second)).toMatchObject({
+      status: 'failed',
       reason: 'deployment rejected',
       lastError: { code: 'DEPLOYMENT_REJECTED' },
     });

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TEST_SECRETS } from '../support/appEnv.js';
-import { deliverEvents, uploadModel } from '../support/eventGrid.js';
-import { githubDelivery, pushPayload, sha, type Delivery } from '../support/github.js';
-import { at, record } from '../support/json.js';
-import { drained, eventually, runsCreated, startStack, type Stack } from '../support/stack.js';
+import { githubDelivery, postDelivery, pushPayload, sha, type Delivery } from '../support/github.js';
+import { at, record } from '../../tools/json.js';
+import { drained, publishModel, runsCreated, startStack, type Stack } from '../support/stack.js';
 
 let stack: Stack;
 
@@ -11,7 +10,7 @@ beforeAll(async () => {
   stack = await startStack();
 });
 afterAll(async () => {
-  await stack.close();
+  await stack.stop();
 });
 
 async function send(
@@ -21,16 +20,8 @@ async function send(
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries({ ...delivery.headers, ...init.headers }))
     if (value !== undefined) headers[name] = value;
-  const response = await fetch(`${stack.host.url}/api/github`, {
-    method: 'POST',
-    headers,
-    body: init.body ?? delivery.body,
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    body: text === '' ? undefined : record(JSON.parse(text)),
-  };
+  const { status, body } = await postDelivery(stack.host.url, { headers, body: init.body ?? delivery.body });
+  return { status, body: body === undefined ? undefined : record(body) };
 }
 
 function push(options: Parameters<typeof pushPayload>[0] = {}, deliveryId?: string) {
@@ -39,10 +30,6 @@ function push(options: Parameters<typeof pushPayload>[0] = {}, deliveryId?: stri
     TEST_SECRETS.webhook,
     deliveryId === undefined ? {} : { deliveryId },
   );
-}
-
-function blobEndpoint(): string {
-  return stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
 }
 
 describe('GitHub push → build pipeline, through the local host', () => {
@@ -56,14 +43,8 @@ describe('GitHub push → build pipeline, through the local host', () => {
     });
 
     it('builds the waiting commit once the first model is uploaded', async () => {
-      const { events, manifestSha256 } = await uploadModel(stack.models, blobEndpoint(), 'fraud', '1.0.0');
-      for (const event of events)
-        expect((await deliverEvents(stack.host.url, 'modelUploaded', [event])).status).toBe(200);
-      const [run] = await eventually(() => {
-        const runs = runsCreated(stack.emulator, 1);
-        return runs.length > 0 ? runs : undefined;
-      });
-      await drained(stack);
+      const { manifestSha256 } = await publishModel(stack, '1.0.0');
+      const [run] = runsCreated(stack.emulator, 1);
       expect(runsCreated(stack.emulator, 1)).toHaveLength(1);
       expect(run?.body).toMatchObject({
         templateParameters: {
@@ -104,7 +85,7 @@ describe('GitHub push → build pipeline, through the local host', () => {
           branch: 'main',
           modelName: 'fraud',
           modelVersion: '1.0.0',
-          modelUri: `${blobEndpoint()}/${stack.models.containerName}/fraud/1.0.0/model.json`,
+          modelUri: `${stack.urls.blob}/${stack.models.containerName}/fraud/1.0.0/model.json`,
           trigger: 'push',
           flowId: response.body?.flowId,
         },

@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRETS } from '../support/appEnv.js';
-import { at, records, responseJson, type JsonRecord } from '../support/json.js';
-import { blobCreatedEvent, deliverEvents, uploadModel } from '../support/eventGrid.js';
-import { githubDelivery, pushPayload, sha } from '../support/github.js';
+import { at, record, records, responseJson, type JsonObject } from '../../tools/json.js';
+import { blobCreatedEvent, deliverEvents } from '../support/eventGrid.js';
+import { githubDelivery, postDelivery, pushPayload, sha } from '../support/github.js';
+import { waitFor } from '../../tools/wait.js';
 import {
-  completeBuild,
   drained,
-  eventually,
+  finishBuild,
   newestBuildId,
+  publishModel,
   releasesCreated,
   runsCreated,
   startStack,
@@ -24,46 +25,26 @@ function isRunBody(value: unknown): value is RunBody {
 }
 
 let stack: Stack;
-const blobEndpoint = (): string => stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
 
-async function getJson(path: string): Promise<{ status: number; body: JsonRecord }> {
+async function getJson(path: string): Promise<{ status: number; body: JsonObject }> {
   const response = await fetch(`${stack.host.url}${path}`);
   return responseJson(response);
 }
 
-async function pushCommit(commit: string, pushedAt: number): Promise<JsonRecord> {
+async function pushCommit(commit: string, pushedAt: number): Promise<JsonObject> {
   const delivery = githubDelivery(pushPayload({ after: commit, pushedAt }), TEST_SECRETS.webhook);
-  const response = await fetch(`${stack.host.url}/api/github`, {
-    method: 'POST',
-    headers: delivery.headers,
-    body: delivery.body,
-  });
-  const body = (await responseJson(response)).body;
+  const { body } = await postDelivery(stack.host.url, delivery);
   await drained(stack);
-  return body;
+  return record(body);
 }
 
 async function publish(version: string): Promise<void> {
-  const { events } = await uploadModel(stack.models, blobEndpoint(), 'fraud', version, [
-    { path: 'model.onnx', content: `weights ${version}` },
-    { path: 'labels.txt', content: 'legit\nfraud\n' },
-  ]);
-  for (const event of events)
-    expect((await deliverEvents(stack.host.url, 'modelUploaded', [event])).status).toBe(200);
-  await drained(stack);
-}
-
-/** Completes a build and waits until its notification was answered and the worker is done with it. */
-async function complete(buildId: number, result: 'succeeded' | 'failed'): Promise<void> {
-  await completeBuild(stack.emulator, buildId, result);
-  await eventually(
-    () =>
-      stack.emulator
-        .deliveries()
-        .find((delivery) => delivery.resourceId === buildId && delivery.status === 202),
-    { what: `the build.complete notification of build ${buildId}` },
-  );
-  await drained(stack);
+  await publishModel(stack, version, {
+    files: [
+      { path: 'model.onnx', content: `weights ${version}` },
+      { path: 'labels.txt', content: 'legit\nfraud\n' },
+    ],
+  });
 }
 
 function lastRun(pipelineId: number): RunBody {
@@ -77,7 +58,7 @@ beforeAll(async () => {
   await pushCommit(sha('c1'), 1795000000);
 });
 afterAll(async () => {
-  await stack.close();
+  await stack.stop();
 });
 
 describe('model upload → build → service hook → release (pipeline mode)', () => {
@@ -86,7 +67,7 @@ describe('model upload → build → service hook → release (pipeline mode)', 
     const fileEvent = blobCreatedEvent({
       container: stack.models.containerName,
       blobPath: 'fraud/1.4.0/model.onnx',
-      blobEndpoint: blobEndpoint(),
+      blobEndpoint: stack.urls.blob,
     });
     expect((await deliverEvents(stack.host.url, 'modelUploaded', [fileEvent])).status).toBe(200);
     await drained(stack);
@@ -104,8 +85,8 @@ describe('model upload → build → service hook → release (pipeline mode)', 
 
   it('releases the build when it succeeds, exactly once, with the build as the deploy pipeline resource', async () => {
     const buildId = await newestBuildId(stack);
-    await complete(buildId, 'succeeded');
-    await eventually(() => releasesCreated(stack.emulator, 'pipeline').length === 1, {
+    await finishBuild(stack, buildId, 'succeeded');
+    await waitFor(() => releasesCreated(stack.emulator, 'pipeline').length === 1, {
       what: 'one release run',
     });
     const release = lastRun(2);
@@ -118,15 +99,12 @@ describe('model upload → build → service hook → release (pipeline mode)', 
       flowId: expect.stringMatching(/^[0-9a-f]{20}$/),
     });
     expect(release.resources).toEqual({ pipelines: { build: { runId: buildId } } });
-    const delivered = await eventually(() =>
-      stack.emulator.deliveries().find((delivery) => delivery.resourceId === buildId),
-    );
-    expect(delivered.status).toBe(202);
+    expect(stack.emulator.deliveries().find((delivery) => delivery.resourceId === buildId)?.status).toBe(202);
   });
 
   it('marks the flow released when its deploy run succeeds', async () => {
     const deployRunId = Number(at((await getJson('/api/flows/current')).body, 'release', 'id'));
-    await complete(deployRunId, 'succeeded');
+    await finishBuild(stack, deployRunId, 'succeeded');
     const current = await getJson('/api/flows/current');
     expect(current.body).toMatchObject({ status: 'released', release: { id: deployRunId } });
   });
@@ -158,12 +136,7 @@ describe('model upload → build → service hook → release (pipeline mode)', 
   it('does not release a failed build', async () => {
     const before = releasesCreated(stack.emulator, 'pipeline').length;
     const buildId = await newestBuildId(stack);
-    await complete(buildId, 'failed');
-    await eventually(() =>
-      stack.emulator
-        .deliveries()
-        .find((delivery) => delivery.resourceId === buildId && delivery.status === 202),
-    );
+    await finishBuild(stack, buildId, 'failed');
     expect(releasesCreated(stack.emulator, 'pipeline')).toHaveLength(before);
     const flows = await getJson('/api/flows?limit=5');
     const flowsList = records(flows.body.flows);
@@ -178,22 +151,32 @@ describe('model upload → build → service hook → release (pipeline mode)', 
     await pushCommit(sha('c4'), 1795000300);
     const newer = await newestBuildId(stack);
     const before = releasesCreated(stack.emulator, 'pipeline').length;
-    await complete(newer, 'succeeded');
-    await eventually(() => releasesCreated(stack.emulator, 'pipeline').length === before + 1, {
+    await finishBuild(stack, newer, 'succeeded');
+    await waitFor(() => releasesCreated(stack.emulator, 'pipeline').length === before + 1, {
       what: 'release of the newer build',
     });
-    await complete(older, 'succeeded');
-    await eventually(() =>
-      stack.emulator
-        .deliveries()
-        .find((delivery) => delivery.resourceId === older && delivery.status === 202),
-    );
+    await finishBuild(stack, older, 'succeeded');
     expect(releasesCreated(stack.emulator, 'pipeline')).toHaveLength(before + 1);
     expect(lastRun(2).templateParameters.buildId).toBe(String(newer));
     const flows = records((await getJson('/api/flows?limit=10')).body.flows);
     expect(flows.find((flow) => flow.build !== null && at(flow, 'build', 'id') === older)?.status).toBe(
       'superseded',
     );
+  });
+
+  it('marks the flow failed (DEPLOYMENT_FAILED) when its deploy run fails', async () => {
+    const releasing = await getJson('/api/flows/current');
+    expect(releasing.body).toMatchObject({ status: 'releasing', release: { mode: 'pipeline' } });
+    const deployRunId = Number(at(releasing.body, 'release', 'id'));
+    await finishBuild(stack, deployRunId, 'failed');
+    const current = await getJson('/api/flows/current');
+    expect(current.body).toMatchObject({
+      flowId: releasing.body.flowId,
+      status: 'failed',
+      reason: 'deployment failed',
+      release: { id: deployRunId },
+      lastError: { code: 'DEPLOYMENT_FAILED' },
+    });
   });
 
   it('records an older model version without building it', async () => {

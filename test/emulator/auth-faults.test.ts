@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WebApi, getBearerHandler } from 'azure-devops-node-api';
 import type { AdoEmulator, FaultSettings } from '../../tools/ado-emulator/server.js';
-import { isRecord } from '../../tools/ado-emulator/json.js';
+import { isRecord } from '../../tools/json.js';
 import {
   BUILD_PIPELINE,
   ORG,
@@ -11,8 +11,8 @@ import {
   basicAuth,
   clientFor,
   startSeededEmulator,
-  waitFor,
 } from './support.js';
+import { waitFor } from '../../tools/wait.js';
 
 function statusOf(err: unknown): unknown {
   return isRecord(err) ? err.statusCode : undefined;
@@ -270,15 +270,14 @@ describe('ADO emulator: control endpoints', () => {
     expect((await pipelines.listPipelines(PROJECT)).map((p) => p.id)).toContain(BUILD_PIPELINE.id);
   });
 
-  it('closes promptly even while holding a timed-out request', async () => {
+  // How promptly: `npm run bench:timing`.
+  it('closes while holding a timed-out request, and the held request fails', async () => {
     const local = await startSeededEmulator();
     local.setFaults({ kinds: ['timeout'], next: 1, methods: ['POST'] });
     const pipelines = await clientFor(local, { socketTimeout: 60_000 }).getPipelinesApi();
     const pending = pipelines.runPipeline({}, PROJECT, BUILD_PIPELINE.id).catch((e: unknown) => e);
-    await waitFor(() => local.requests().some((r) => r.fault === 'timeout'), 'the held request');
-    const started = Date.now();
+    await waitFor(() => local.requests().some((r) => r.fault === 'timeout'), { what: 'the held request' });
     await local.close();
-    expect(Date.now() - started).toBeLessThan(1000);
     expect(await pending).toBeInstanceOf(Error);
   });
 });

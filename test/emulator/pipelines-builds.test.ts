@@ -8,7 +8,7 @@ import {
   BuildStatus,
 } from 'azure-devops-node-api/interfaces/BuildInterfaces.js';
 import { RunResult, RunState } from 'azure-devops-node-api/interfaces/PipelinesInterfaces.js';
-import { isRecord } from '../../tools/ado-emulator/json.js';
+import { isRecord } from '../../tools/json.js';
 import { startAdoEmulator, type AdoEmulator } from '../../tools/ado-emulator/server.js';
 import { SPEC_FILES, VALIDATED_OPERATIONS, responseValidator } from '../../tools/ado-emulator/spec.js';
 import {
@@ -20,8 +20,8 @@ import {
   adoFetch,
   clientFor,
   startSeededEmulator,
-  waitFor,
 } from './support.js';
+import { waitFor } from '../../tools/wait.js';
 
 const SHA_A = 'a'.repeat(40);
 const BUILD_PARAMETERS = {
@@ -368,9 +368,9 @@ describe('ADO emulator: Pipelines runs are Builds', () => {
     const pipelines = await api.getPipelinesApi();
     const early = await pipelines.runPipeline({}, PROJECT, BUILD_PIPELINE.id);
     const queuedAt = Date.now();
-    await waitFor(() => Date.now() > queuedAt + 5, 'the clock to move on');
+    await waitFor(() => Date.now() > queuedAt + 5, { what: 'the clock to move on' });
     const mark = new Date();
-    await waitFor(() => Date.now() > mark.getTime() + 5, 'the clock to move on');
+    await waitFor(() => Date.now() > mark.getTime() + 5, { what: 'the clock to move on' });
     const late = await pipelines.runPipeline({}, PROJECT, BUILD_PIPELINE.id);
     // The early run finishes after the mark; the late one is still running.
     await (await api.getBuildApi()).updateBuild({ status: BuildStatus.Completed }, PROJECT, early.id ?? 0);

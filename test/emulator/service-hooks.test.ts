@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { WebApi } from 'azure-devops-node-api';
 import { BuildResult, BuildStatus } from 'azure-devops-node-api/interfaces/BuildInterfaces.js';
 import { EnvironmentStatus } from 'azure-devops-node-api/interfaces/ReleaseInterfaces.js';
-import { isRecord } from '../../tools/ado-emulator/json.js';
+import { isRecord } from '../../tools/json.js';
 import { projectIdFor, type AdoEmulator } from '../../tools/ado-emulator/server.js';
 import {
   SPEC_FILES,
@@ -22,7 +22,6 @@ import {
   shapeDifferences,
   startHookReceiver,
   startSeededEmulator,
-  waitFor,
   type HookReceiver,
 } from './support.js';
 
@@ -151,7 +150,8 @@ describe('ADO emulator: service hooks', () => {
     );
     const buildId = await runAndComplete(BUILD_PIPELINE.id, BuildResult.Succeeded);
 
-    const [hook] = await waitFor(() => receiver.received.length >= 1 && receiver.received, 'the first hook');
+    await emulator.deliveriesSettled();
+    const [hook] = receiver.received;
     expect(hook?.method).toBe('POST');
     expect(hook?.path).toBe('/hooks/ado');
     expect(hook?.headers.authorization).toBe(
@@ -197,11 +197,7 @@ describe('ADO emulator: service hooks', () => {
     await runAndComplete(BUILD_PIPELINE.id, BuildResult.Failed);
     await runAndComplete(PLAIN_PIPELINE.id, BuildResult.Succeeded);
     const sentinel = await runAndComplete(BUILD_PIPELINE.id, BuildResult.Succeeded);
-    // The emulator records a delivery once its answer is back: wait for the record too.
-    await waitFor(
-      () => receiver.received.length >= 2 && emulator.deliveries().length >= 2,
-      'the sentinel hook',
-    );
+    await emulator.deliveriesSettled();
     const resourceIds = receiver.received.map((r) =>
       isRecord(r.body) && isRecord(r.body.resource) ? r.body.resource.id : undefined,
     );
@@ -217,7 +213,8 @@ describe('ADO emulator: service hooks', () => {
     receiver.respondWith([503, 503]);
     const buildId = await runAndComplete(BUILD_PIPELINE.id, BuildResult.Failed);
 
-    await waitFor(() => emulator.deliveries().some((d) => d.status === 200), 'a successful attempt');
+    // Settled: every attempt has been made, the retries after each 503 included.
+    await emulator.deliveriesSettled();
     const attempts = emulator.deliveries();
     expect(attempts.map((d) => [d.attempt, d.status])).toEqual([
       [1, 503],
@@ -239,14 +236,14 @@ describe('ADO emulator: service hooks', () => {
     await subscribe({});
     receiver.respondWith([400]);
     await runAndComplete(BUILD_PIPELINE.id, BuildResult.Succeeded);
-    await waitFor(() => emulator.deliveries().length === 1, 'the 400 attempt');
+    await emulator.deliveriesSettled();
     expect(emulator.deliveries()[0]).toMatchObject({ status: 400, attempt: 1 });
 
     emulator.reset();
     await subscribe({});
     receiver.respondWith([503, 503, 503, 503, 503]);
     await runAndComplete(BUILD_PIPELINE.id, BuildResult.Succeeded);
-    await waitFor(() => emulator.deliveries().length === 4, 'four attempts');
+    await emulator.deliveriesSettled();
     expect(emulator.deliveries().map((d) => [d.attempt, d.status])).toEqual([
       [1, 503],
       [2, 503],
@@ -274,7 +271,7 @@ describe('ADO emulator: service hooks', () => {
     );
     expect(probation.json).toMatchObject({ status: 'onProbation' });
     const buildId = await runAndComplete(BUILD_PIPELINE.id, BuildResult.Succeeded);
-    await waitFor(() => emulator.deliveries().length >= 1, 'the delivery');
+    await emulator.deliveriesSettled();
     expect(emulator.deliveries().map((d) => [d.subscriptionId, d.resourceId])).toEqual([
       [probation.id, buildId],
     ]);
@@ -318,7 +315,8 @@ describe('ADO emulator: service hooks', () => {
   it('delivers build.complete shaped like the real resourceVersion 2.0 sample', async () => {
     await subscribe({});
     await runAndComplete(BUILD_PIPELINE.id, BuildResult.Succeeded);
-    const [hook] = await waitFor(() => receiver.received.length >= 1 && receiver.received, 'the hook');
+    await emulator.deliveriesSettled();
+    const [hook] = receiver.received;
     const sample = readConformanceJson('devops-hooks/azure-devops-docs-events-build.complete.v2.0.json');
     expect(shapeDifferences(sample, hook?.body).filter((d) => !d.startsWith('extra'))).toEqual([]);
   });
@@ -361,13 +359,12 @@ describe('ADO emulator: service hooks', () => {
       await subscribe({ releaseDefinitionId: '99' }, {}, DEPLOYMENT); // another definition
       await subscribe({}); // build.complete only
       const releaseId = await release();
-      await waitFor(() => emulator.deliveries().length >= 1, 'the build.complete delivery');
+      await emulator.deliveriesSettled();
+      expect(emulator.deliveries()).toHaveLength(1);
       expect((await complete(releaseId, 'succeeded', 'production')).status).toBe(200);
 
-      const deliveries = await waitFor(() => {
-        const rm = emulator.deliveries().filter((d) => d.eventType === DEPLOYMENT.eventType);
-        return rm.length >= 1 && rm;
-      }, 'the deployment-completed delivery');
+      await emulator.deliveriesSettled();
+      const deliveries = emulator.deliveries().filter((d) => d.eventType === DEPLOYMENT.eventType);
       expect(deliveries.map((d) => [d.subscriptionId, d.resourceId, d.status, d.notificationId])).toEqual([
         [subscriptionId, releaseId, 200, 1],
       ]);
@@ -431,10 +428,8 @@ describe('ADO emulator: service hooks', () => {
       receiver.respondWith([503]);
       await complete(releaseId, 'rejected', 'staging');
       await complete(releaseId, 'canceled', 'production');
-      const attempts = await waitFor(() => {
-        const rm = emulator.deliveries().filter((d) => d.eventType === DEPLOYMENT.eventType);
-        return rm.some((d) => d.status === 200) && rm;
-      }, 'the retried delivery');
+      await emulator.deliveriesSettled();
+      const attempts = emulator.deliveries().filter((d) => d.eventType === DEPLOYMENT.eventType);
       expect(attempts.map((d) => [d.subscriptionId, d.status, d.attempt])).toEqual([
         [staging.id, 503, 1],
         [staging.id, 200, 2],

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isRecord } from '../../tools/ado-emulator/json.js';
+import { isRecord } from '../../tools/json.js';
 import {
   RequestValidator,
   SPEC_FILES,

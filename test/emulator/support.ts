@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { WebApi, getPersonalAccessTokenHandler } from 'azure-devops-node-api';
 import type { IRequestOptions } from 'azure-devops-node-api/interfaces/common/VsoBaseInterfaces.js';
+import { isRecord, readJson } from '../../tools/json.js';
 import {
   startAdoEmulator,
   type AdoEmulator,
@@ -78,31 +79,7 @@ export async function adoFetch(
     headers,
     ...(body === undefined ? {} : { body }),
   });
-  const text = await res.text();
-  let json: unknown = undefined;
-  if (text !== '') {
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = text;
-    }
-  }
-  return { status: res.status, headers: res.headers, json };
-}
-
-/** Polls `probe` until it returns a value other than undefined/false, or fails after the deadline. */
-export async function waitFor<T>(
-  probe: () => T | undefined | false,
-  what: string,
-  timeoutMs = 4000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  return { status: res.status, headers: res.headers, json: await readJson(res) };
 }
 
 export interface ReceivedHook {
@@ -175,7 +152,7 @@ export function shapeDifferences(sample: unknown, actual: unknown, path = '(root
   if (jsonType(sample) !== jsonType(actual)) return [`type ${path}: ${jsonType(sample)}≠${jsonType(actual)}`];
   if (Array.isArray(sample) && Array.isArray(actual))
     return sample.length > 0 && actual.length > 0 ? shapeDifferences(sample[0], actual[0], `${path}[0]`) : [];
-  if (!isPlainObject(sample) || !isPlainObject(actual)) return [];
+  if (!isRecord(sample) || !isRecord(actual)) return [];
   const out: string[] = [];
   for (const [key, value] of Object.entries(sample)) {
     if (!Object.hasOwn(actual, key)) out.push(`missing ${path}.${key}`);
@@ -183,8 +160,4 @@ export function shapeDifferences(sample: unknown, actual: unknown, path = '(root
   }
   for (const key of Object.keys(actual)) if (!Object.hasOwn(sample, key)) out.push(`extra ${path}.${key}`);
   return out;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

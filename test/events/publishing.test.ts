@@ -17,7 +17,8 @@ import type { AdoEmulator } from '../../tools/ado-emulator/server.js';
 import { cloudEventProblems, startLocalTopic, type LocalTopic } from '../../tools/event-grid-topic/server.js';
 import { pushPayload, randomSha } from '../../tools/github/webhooks.js';
 import { TEST_SECRETS } from '../support/appEnv.js';
-import { eventually, startTestEmulator } from '../support/stack.js';
+import { waitFor } from '../../tools/wait.js';
+import { startTestEmulator } from '../support/stack.js';
 import { freshContainer } from '../support/storage.js';
 import {
   composed,
@@ -218,9 +219,9 @@ describe('flow events', () => {
       return composedApp.app.acceptPush({ event: parsed.event, deliveryId: randomUUID() }, lines([]));
     };
     const first = deliver();
-    await eventually(() => calls === 1, { what: 'the first publication to start' });
+    await waitFor(() => calls === 1, { what: 'the first publication to start' });
     const second = deliver();
-    await eventually(
+    await waitFor(
       async () => ((await composedApp.ledger.getFlow(flowId))?.value.triggers.length ?? 0) === 2,
       { what: "the second delivery's write" },
     );

@@ -16,8 +16,9 @@ import type { Logger } from '../../src/ports/logger.js';
 import type { FlowEventsOptions } from '../../src/usecases/flowEvents.js';
 import type { AdoEmulator } from '../../tools/ado-emulator/server.js';
 import { pushPayload, randomSha } from '../../tools/github/webhooks.js';
-import { appEnv } from '../support/appEnv.js';
-import { completeBuild, ORG } from '../support/stack.js';
+import { appEnv, TEST_SECRETS } from '../support/appEnv.js';
+import { completeBuild, type AdoTarget } from '../../tools/sandbox/ado.js';
+import { ORG, PROJECT } from '../support/stack.js';
 
 /** Requests to Azurite's blob service, counted on their way (shared-key signatures do not cover the host). */
 export interface CountingProxy {
@@ -189,15 +190,20 @@ export async function pushToReleased(
   await runMessage(app, message, logger);
   const buildId = (await ledger.getFlow(flow.flowId))?.value.build?.id;
   if (buildId === undefined) throw new Error(`flow ${flow.flowId} has no build`);
-  await completeBuild(emulator, buildId, 'succeeded');
+  await completeBuild(adoTarget(emulator), buildId, 'succeeded');
   await runMessage(app, completed(buildId), logger);
   const releaseId = (await ledger.getFlow(flow.flowId))?.value.release?.id;
   if (releaseId === undefined) throw new Error(`flow ${flow.flowId} was not released`);
-  await completeBuild(emulator, releaseId, 'succeeded');
+  await completeBuild(adoTarget(emulator), releaseId, 'succeeded');
   await runMessage(app, completed(releaseId), logger);
   return flow.flowId;
 }
 
 function completed(buildId: number): FlowMessage {
   return { v: 1, kind: 'build-completed', buildId, delivery: { source: 'servicehook', id: randomUUID() } };
+}
+
+/** The emulator as the sandbox's Azure DevOps helpers address it. */
+function adoTarget(emulator: AdoEmulator): AdoTarget {
+  return { baseUrl: emulator.url, org: ORG, project: PROJECT, pat: TEST_SECRETS.pat };
 }

@@ -15,7 +15,7 @@ import type { AdoEmulator } from '../../tools/ado-emulator/server.js';
 import { appEnv, TEST_SECRETS, useAppEnv } from '../support/appEnv.js';
 import { uploadModel } from '../support/eventGrid.js';
 import { githubDelivery, pushPayload, sha } from '../support/github.js';
-import { record } from '../support/json.js';
+import { record } from '../../tools/json.js';
 import { freshContainer } from '../support/storage.js';
 import { ORG, runsCreated, startTestEmulator } from '../support/stack.js';
 

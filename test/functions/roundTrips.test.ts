@@ -15,7 +15,7 @@ import { appEnv, TEST_SECRETS, useAppEnv } from '../support/appEnv.js';
 import { startCountingProxy, type CountingProxy } from '../support/countingProxy.js';
 import { uploadModel } from '../support/eventGrid.js';
 import { githubDelivery, pushPayload, sha } from '../support/github.js';
-import { record } from '../support/json.js';
+import { record } from '../../tools/json.js';
 import { freshContainer } from '../support/storage.js';
 import { ORG, startTestEmulator } from '../support/stack.js';
 

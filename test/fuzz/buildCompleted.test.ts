@@ -12,14 +12,14 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRETS } from '../support/appEnv.js';
-import { deliverEvents, uploadModel } from '../support/eventGrid.js';
-import { githubDelivery, pushPayload, sha } from '../support/github.js';
+import { githubDelivery, postDelivery, pushPayload, sha } from '../support/github.js';
+import { completeBuild } from '../../tools/sandbox/ado.js';
 import {
-  completeBuild,
   drained,
   newestBuildId,
   ORG,
   PROJECT,
+  publishModel,
   startStack,
   type Stack,
 } from '../support/stack.js';
@@ -51,46 +51,35 @@ const watcher = watchProcessErrors();
 
 async function push(commit: string): Promise<void> {
   const delivery = githubDelivery(pushPayload({ after: commit }), TEST_SECRETS.webhook);
-  await (
-    await fetch(`${stack.host.url}/api/github`, {
-      method: 'POST',
-      headers: delivery.headers,
-      body: delivery.body,
-    })
-  ).text();
+  await postDelivery(stack.host.url, delivery);
   await drained(stack);
 }
 
 beforeAll(async () => {
   stack = await startStack();
-  const blobEndpoint = stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
-  const { events } = await uploadModel(stack.models, blobEndpoint, 'fraud', '1.0.0');
-  for (const event of events) await deliverEvents(stack.host.url, 'modelUploaded', [event]);
-  await drained(stack);
+  await publishModel(stack, '1.0.0');
   const running = await newestBuildId(stack);
   await push(sha('fuzz-failed'));
   const failed = await newestBuildId(stack);
-  await completeBuild(stack.emulator, failed, 'failed');
+  await completeBuild(stack.ado, failed, 'failed');
   await push(sha('fuzz-canceled'));
   const canceled = await newestBuildId(stack);
-  await completeBuild(stack.emulator, canceled, 'canceled');
+  await completeBuild(stack.ado, canceled, 'canceled');
   await push(sha('fuzz-partial'));
   const partial = await newestBuildId(stack);
-  await completeBuild(stack.emulator, partial, 'partiallySucceeded');
+  await completeBuild(stack.ado, partial, 'partiallySucceeded');
   const featureBranch = await startRunByHand(stack.emulator, 1, { refName: 'refs/heads/feature/login' });
-  await completeBuild(stack.emulator, featureBranch, 'succeeded');
+  await completeBuild(stack.ado, featureBranch, 'succeeded');
   const otherPipeline = await startRunByHand(stack.emulator, 2);
-  await completeBuild(stack.emulator, otherPipeline, 'succeeded');
+  await completeBuild(stack.ado, otherPipeline, 'succeeded');
   knownBuilds = [running, failed, canceled, partial, featureBranch, otherPipeline];
-  await drained(stack);
-  // Let the emulator's own build.complete deliveries land before the fuzzing starts.
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // The emulator's own build.complete deliveries land, and are worked off, before the fuzzing starts.
   await drained(stack);
   requestsBefore = stack.emulator.requests().length;
 }, 60_000);
 afterAll(async () => {
   watcher.stop();
-  await stack.close();
+  await stack.stop();
 });
 
 // --- What is sent -----------------------------------------------------------------------------------

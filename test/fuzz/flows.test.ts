@@ -7,11 +7,11 @@
  * flows API needs a function key and replay-poison the admin key before any of this runs.
  */
 import fc from 'fast-check';
+import { stringAt } from '../../tools/json.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRETS } from '../support/appEnv.js';
-import { deliverEvents, uploadModel } from '../support/eventGrid.js';
-import { githubDelivery, pushPayload, sha } from '../support/github.js';
-import { drained, startStack, type Stack } from '../support/stack.js';
+import { githubDelivery, postDelivery, pushPayload, sha } from '../support/github.js';
+import { drained, publishModel, startStack, type Stack } from '../support/stack.js';
 import {
   expectSafeResponse,
   extraHeaders,
@@ -30,25 +30,17 @@ const watcher = watchProcessErrors();
 
 beforeAll(async () => {
   stack = await startStack();
-  const blobEndpoint = stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
-  const { events } = await uploadModel(stack.models, blobEndpoint, 'fraud', '1.0.0');
-  for (const event of events) await deliverEvents(stack.host.url, 'modelUploaded', [event]);
+  await publishModel(stack, '1.0.0');
   for (const name of ['a', 'b', 'c']) {
     const delivery = githubDelivery(pushPayload({ after: sha(name) }), TEST_SECRETS.webhook);
-    const response = await fetch(`${stack.host.url}/api/github`, {
-      method: 'POST',
-      headers: delivery.headers,
-      body: delivery.body,
-    });
-    const body: unknown = await response.json();
-    const flowId = typeof body === 'object' && body !== null && 'flowId' in body ? body.flowId : undefined;
+    const flowId = stringAt((await postDelivery(stack.host.url, delivery)).body, 'flowId');
     if (typeof flowId === 'string') flowIds.push(flowId);
   }
   await drained(stack);
 }, 60_000);
 afterAll(async () => {
   watcher.stop();
-  await stack.close();
+  await stack.stop();
 });
 
 const hex20 = fc

@@ -14,9 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isCommitSha, isSafeBranchName } from '../../src/core/validation.js';
 import { MAX_JSON_DEPTH } from '../../src/core/jsonLimited.js';
 import { TEST_SECRETS } from '../support/appEnv.js';
-import { deliverEvents, uploadModel } from '../support/eventGrid.js';
 import { pushPayload, sha } from '../support/github.js';
-import { drained, startStack, type Stack } from '../support/stack.js';
+import { drained, publishModel, startStack, type Stack } from '../support/stack.js';
 import {
   buildParameterViolations,
   expectSafeResponse,
@@ -45,15 +44,12 @@ const watcher = watchProcessErrors();
 
 beforeAll(async () => {
   stack = await startStack({ GITHUB_WEBHOOK_SECRET_PREVIOUS: TEST_SECRETS.previousWebhook });
-  const blobEndpoint = stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
-  const { events } = await uploadModel(stack.models, blobEndpoint, 'fraud', '1.0.0');
-  for (const event of events) await deliverEvents(stack.host.url, 'modelUploaded', [event]);
-  await drained(stack);
+  await publishModel(stack, '1.0.0');
   runsBefore = runRequests(stack.emulator, 1).length;
 }, 60_000);
 afterAll(async () => {
   watcher.stop();
-  await stack.close();
+  await stack.stop();
 });
 
 // --- What is sent -----------------------------------------------------------------------------------
@@ -477,7 +473,7 @@ describe('fuzz: GitHub webhook', () => {
       );
       await drained(stack, 60_000);
       const runs = runRequests(stack.emulator, 1).slice(runsBefore);
-      const blobEndpoint = stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
+      const blobEndpoint = stack.urls.blob;
       for (const run of runs) {
         const parameters = templateParametersOf(run) ?? {};
         expect(

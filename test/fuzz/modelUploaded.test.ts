@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_STORAGE_RESOURCE_ID } from '../support/appEnv.js';
+import { SANDBOX } from '../../tools/sandbox/settings.js';
 import { blobCreatedEvent, uploadModel } from '../support/eventGrid.js';
 import { drained, startStack, type Stack } from '../support/stack.js';
 import {
@@ -48,7 +48,7 @@ async function put(path: string, content: string): Promise<void> {
 
 beforeAll(async () => {
   stack = await startStack();
-  blobEndpoint = stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
+  blobEndpoint = stack.urls.blob;
   attacker = createServer((request, response) => {
     attackerHits.push(`${request.method ?? ''} ${request.url ?? ''}`);
     response.end('{}');
@@ -75,7 +75,7 @@ beforeAll(async () => {
 afterAll(async () => {
   watcher.stop();
   await new Promise((resolve) => attacker.close(resolve));
-  await stack.close();
+  await stack.stop();
 });
 
 // --- What is sent -----------------------------------------------------------------------------------
@@ -144,10 +144,10 @@ const event = (): fc.Arbitrary<Record<string, unknown>> =>
       ),
       blobPath,
       topic: fc.oneof(
-        { weight: 6, arbitrary: fc.constant(TEST_STORAGE_RESOURCE_ID) },
-        fc.constant(TEST_STORAGE_RESOURCE_ID.toUpperCase()),
-        fc.constant(TEST_STORAGE_RESOURCE_ID.replace(/devstoreaccount1$/, 'attacker')),
-        fc.constant(`${TEST_STORAGE_RESOURCE_ID}/blobServices/default`),
+        { weight: 6, arbitrary: fc.constant(SANDBOX.storageResourceId) },
+        fc.constant(SANDBOX.storageResourceId.toUpperCase()),
+        fc.constant(SANDBOX.storageResourceId.replace(/devstoreaccount1$/, 'attacker')),
+        fc.constant(`${SANDBOX.storageResourceId}/blobServices/default`),
         hostileString(),
       ),
       url: fc.oneof(

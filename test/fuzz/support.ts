@@ -14,6 +14,7 @@ import {
   isSafeModelVersion,
 } from '../../src/core/validation.js';
 import type { AdoEmulator, RecordedRequest } from '../../tools/ado-emulator/server.js';
+import { isRecord } from '../../tools/json.js';
 import { TEST_SECRETS } from '../support/appEnv.js';
 import { ORG, PROJECT } from '../support/stack.js';
 
@@ -281,10 +282,6 @@ export function classicReleaseRequests(emulator: AdoEmulator): RecordedRequest[]
       (request) =>
         request.method === 'POST' && request.path.toLowerCase().endsWith('/_apis/release/releases'),
     );
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The `templateParameters` of a run request, or `undefined` when it has none. */

@@ -12,9 +12,10 @@ import { startAzurite, type RunningAzurite } from '../../tools/azurite.js';
 import { appEnv, TEST_SECRETS } from '../support/appEnv.js';
 import { startChildHost, type ChildHost } from '../support/childHost.js';
 import { deliverEvents, uploadModel } from '../support/eventGrid.js';
-import { githubDelivery, pushPayload, sha } from '../support/github.js';
-import { at, records, responseJson } from '../support/json.js';
-import { drained, eventually, ORG, PROJECT, runsCreated, startTestEmulator } from '../support/stack.js';
+import { githubDelivery, postDelivery, pushPayload, sha } from '../support/github.js';
+import { at, records, responseJson } from '../../tools/json.js';
+import { waitFor } from '../../tools/wait.js';
+import { drained, ORG, PROJECT, runsCreated, startTestEmulator } from '../support/stack.js';
 
 let azurite: RunningAzurite;
 let emulator: AdoEmulator;
@@ -51,6 +52,7 @@ describe('a worker process killed between run creation and ledger update', () =>
     for (const event of events)
       expect((await deliverEvents(first.url, 'modelUploaded', [event])).status).toBe(200);
     await drained({
+      emulator,
       queue: QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient(FLOW_QUEUE),
     });
     const runsBefore = runsCreated(emulator, 1).length;
@@ -58,18 +60,12 @@ describe('a worker process killed between run creation and ledger update', () =>
     // Azure DevOps will create the next run but never answer: the worker waits for it...
     emulator.setFaults({ next: 1, kinds: ['timeout'], methods: ['POST'], pathIncludes: '/pipelines/1/runs' });
     const delivery = githubDelivery(pushPayload({ after: sha('crash-commit') }), TEST_SECRETS.webhook);
-    const accepted = await responseJson(
-      await fetch(`${first.url}/api/github`, {
-        method: 'POST',
-        headers: delivery.headers,
-        body: delivery.body,
-      }),
-    );
+    const accepted = await postDelivery(first.url, delivery);
     expect(accepted).toMatchObject({ status: 202, body: { status: 'accepted' } });
-    const flowId = String(accepted.body.flowId);
+    const flowId = String(at(accepted.body, 'flowId'));
 
     // ...and is killed once the run exists.
-    await eventually(() => emulator.requests().some((request) => request.fault === 'timeout'), {
+    await waitFor(() => emulator.requests().some((request) => request.fault === 'timeout'), {
       what: 'the run request',
     });
     expect(runsCreated(emulator, 1)).toHaveLength(runsBefore + 1);
@@ -77,7 +73,7 @@ describe('a worker process killed between run creation and ledger update', () =>
 
     const second = await startChildHost(env);
     hosts.push(second);
-    const flow = await eventually(
+    const flow = await waitFor(
       async () => {
         const response = await responseJson(await fetch(`${second.url}/api/flows/${flowId}`));
         return response.body.status === 'build-started' ? response.body : undefined;

@@ -5,13 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRETS } from '../support/appEnv.js';
 import { deliverEvents, uploadModel } from '../support/eventGrid.js';
-import { githubDelivery, pushPayload, sha } from '../support/github.js';
-import { at, records, responseJson } from '../support/json.js';
+import { githubDelivery, postDelivery, pushPayload, sha } from '../support/github.js';
+import { at, records, responseJson } from '../../tools/json.js';
 import {
-  completeBuild,
   drained,
-  eventually,
+  finishBuild,
   newestBuildId,
+  publishModel,
   releasesCreated,
   runsCreated,
   startStack,
@@ -19,17 +19,14 @@ import {
 } from '../support/stack.js';
 
 let stack: Stack;
-const blobEndpoint = (): string => stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
 
 beforeAll(async () => {
   // A short request timeout: a held request becomes an ambiguous failure within a second.
   stack = await startStack({ AZURE_DEVOPS_TIMEOUT_SECONDS: '1' });
-  const { events } = await uploadModel(stack.models, blobEndpoint(), 'fraud', '1.0.0');
-  for (const event of events) await deliverEvents(stack.host.url, 'modelUploaded', [event]);
-  await drained(stack);
+  await publishModel(stack, '1.0.0');
 }, 60_000);
 afterAll(async () => {
-  await stack.close();
+  await stack.stop();
 });
 
 async function push(commit: string, deliveryId?: string): Promise<number> {
@@ -38,13 +35,7 @@ async function push(commit: string, deliveryId?: string): Promise<number> {
     TEST_SECRETS.webhook,
     deliveryId === undefined ? {} : { deliveryId },
   );
-  const response = await fetch(`${stack.host.url}/api/github`, {
-    method: 'POST',
-    headers: delivery.headers,
-    body: delivery.body,
-  });
-  await response.arrayBuffer();
-  return response.status;
+  return (await postDelivery(stack.host.url, delivery)).status;
 }
 
 /** Every flow in the ledger, through the flows API (paged). */
@@ -130,7 +121,7 @@ describe('duplicate storms: the same delivery 200 times at once', () => {
 
   it('starts one run for one Event Grid event', async () => {
     const before = runsCreated(stack.emulator, 1).length;
-    const { events } = await uploadModel(stack.models, blobEndpoint(), 'fraud', '1.1.0');
+    const { events } = await uploadModel(stack.models, stack.urls.blob, 'fraud', '1.1.0');
     const manifestEvent = events.at(-1);
     const responses = await Promise.all(
       Array.from({ length: 200 }, () => deliverEvents(stack.host.url, 'modelUploaded', [manifestEvent])),
@@ -144,14 +135,9 @@ describe('duplicate storms: the same delivery 200 times at once', () => {
     await drained(stack);
     const buildId = await newestBuildId(stack);
     const releasesBefore = releasesCreated(stack.emulator, 'pipeline').length;
-    await completeBuild(stack.emulator, buildId, 'succeeded');
-    const delivered = await eventually(
-      () => stack.emulator.deliveries().find((delivery) => delivery.resourceId === buildId),
-      {
-        what: 'the build.complete notification',
-      },
-    );
-    expect(delivered.status).toBe(202);
+    await finishBuild(stack, buildId, 'succeeded');
+    const delivered = stack.emulator.deliveries().find((delivery) => delivery.resourceId === buildId);
+    if (delivered === undefined) throw new Error(`No build.complete of build ${buildId}`);
     const notification = {
       subscriptionId: delivered.subscriptionId,
       notificationId: delivered.notificationId,

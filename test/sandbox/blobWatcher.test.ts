@@ -9,8 +9,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startBlobWatcher, type BlobWatcher } from '../../tools/sandbox/blobWatcher.js';
-import { isObject, stringAt, type JsonObject } from '../../tools/sandbox/json.js';
-import { waitFor } from '../../tools/sandbox/wait.js';
+import { isRecord, stringAt, type JsonObject } from '../../tools/json.js';
+import { waitFor } from '../../tools/wait.js';
 
 const TOPIC =
   '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/devstoreaccount1';
@@ -52,7 +52,7 @@ beforeAll(async () => {
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const body: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      const events = Array.isArray(body) ? body.filter(isObject) : [];
+      const events = Array.isArray(body) ? body.filter(isRecord) : [];
       let status = 200;
       for (const event of events) {
         const blob = subjectBlob(event);
@@ -160,7 +160,7 @@ describe('blob watcher', () => {
     expect(deliveries).toHaveLength(2);
     const etags = deliveries.map((item) => {
       const data = item.event.data;
-      return isObject(data) ? data.eTag : undefined;
+      return isRecord(data) ? data.eTag : undefined;
     });
     expect(new Set(etags).size).toBe(2);
     expect(new Set(deliveries.map((item) => stringAt(item.event, 'id'))).size).toBe(2);

@@ -121,8 +121,8 @@ describe('npm run demo', () => {
     for (const step of result.steps) expect(lines.filter((line) => line.includes(step.line))).toHaveLength(1);
   });
 
-  it('finishes well under a minute and leaves every port it used free', async () => {
-    expect(result.durationMs).toBeLessThan(60_000);
+  // How long it takes: `npm run bench:timing`.
+  it('leaves every port it used free', async () => {
     expect(result.ports).toHaveLength(6);
     for (const port of result.ports) expect(await isPortFree(port), `port ${port}`).toBe(true);
   });

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { cloudEventProblems, describeEvent } from '../../tools/event-grid-topic/server.js';
 import { runDemo, type DemoResult } from '../../tools/sandbox/demo.js';
 import { SANDBOX } from '../../tools/sandbox/settings.js';
-import { arrayAt, readJson, stringAt } from '../../tools/sandbox/json.js';
+import { arrayAt, readJson, stringAt } from '../../tools/json.js';
 
 let result: DemoResult;
 const lines: string[] = [];

@@ -5,13 +5,14 @@
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appSettings, SANDBOX, sandboxKnobs } from '../../tools/sandbox/settings.js';
-import { eventIdOf, type WatcherDelivery } from '../../tools/sandbox/blobWatcher.js';
-import { arrayAt, objectAt, readJson, stringAt } from '../../tools/sandbox/json.js';
+import { eventIdOf, type BlobWatcher, type WatcherDelivery } from '../../tools/sandbox/blobWatcher.js';
+import { arrayAt, objectAt, readJson, stringAt } from '../../tools/json.js';
 import { readyLine } from '../../tools/sandbox/ready.js';
 import { isPortFree, startSandbox, type Sandbox } from '../../tools/sandbox/sandbox.js';
-import { waitFor } from '../../tools/sandbox/wait.js';
+import { waitFor } from '../../tools/wait.js';
 
 let sandbox: Sandbox;
+let watcher: BlobWatcher;
 let models: ContainerClient;
 const logs: string[] = [];
 const before = process.env.MODEL_NAME;
@@ -25,6 +26,8 @@ beforeAll(async () => {
     log: (line) => logs.push(line),
     watchIntervalMs: 100,
   });
+  if (sandbox.watcher === undefined) throw new Error('The sandbox started without its blob watcher');
+  watcher = sandbox.watcher;
   models = BlobServiceClient.fromConnectionString(sandbox.secrets.storageConnectionString).getContainerClient(
     SANDBOX.modelsContainer,
   );
@@ -38,11 +41,11 @@ afterAll(async () => {
 
 /** Waits for `count` complete polls of the watcher that start after now. */
 async function polls(count: number): Promise<void> {
-  for (let index = 0; index < count; index++) await sandbox.watcher.nextPoll();
+  for (let index = 0; index < count; index++) await watcher.nextPoll();
 }
 
 function deliveriesOf(blob: string): readonly WatcherDelivery[] {
-  return sandbox.watcher.deliveries().filter((delivery) => delivery.blob === blob);
+  return watcher.deliveries().filter((delivery) => delivery.blob === blob);
 }
 
 describe('startSandbox', () => {
@@ -200,8 +203,8 @@ describe('startSandbox', () => {
     expect(process.env.MODEL_NAME).toBe('not-the-sandbox-model');
     expect(process.env.AZURE_DEVOPS_ORG_URL).toBe(orgUrlBefore);
     await sandbox.stop();
-    const polled = sandbox.watcher.polls();
-    await sandbox.watcher.nextPoll();
-    expect(sandbox.watcher.polls()).toBe(polled);
+    const polled = watcher.polls();
+    await watcher.nextPoll();
+    expect(watcher.polls()).toBe(polled);
   });
 });

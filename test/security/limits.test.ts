@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signGitHubPayload } from '../../tools/github/webhooks.js';
 import { jsonNestingDepth, MAX_JSON_DEPTH, parseJsonLimited } from '../../src/core/jsonLimited.js';
 import { TEST_SECRETS } from '../support/appEnv.js';
-import { blobCreatedEvent, deliverEvents, uploadModel } from '../support/eventGrid.js';
+import { blobCreatedEvent, deliverEvents } from '../support/eventGrid.js';
 import { githubDelivery, pushPayload, sha } from '../support/github.js';
-import { drained, startStack, type Stack } from '../support/stack.js';
+import { drained, publishModel, startStack, type Stack } from '../support/stack.js';
 import { expectSafeResponse, hostFailures, runRequests } from '../fuzz/support.js';
 
 /** Structural depth of a parsed JSON value, by recursion (fine for the small values generated here). */
@@ -62,17 +62,16 @@ describe('parseJsonLimited', () => {
     expect(parseJsonLimited(`{"s":"${'['.repeat(1_000)}"}`, { maxDepth: 1 })).toMatchObject({ ok: true });
   });
 
-  it(`refuses more than ${MAX_JSON_DEPTH} levels by default, and a million levels quickly`, () => {
+  // How fast: `npm run bench:timing`.
+  it(`refuses more than ${MAX_JSON_DEPTH} levels by default, a million levels too`, () => {
     expect(parseJsonLimited(nested(MAX_JSON_DEPTH))).toMatchObject({ ok: true });
     expect(parseJsonLimited(nested(MAX_JSON_DEPTH + 1))).toEqual({
       ok: false,
       reason: 'too-deep',
       problem: `nested deeper than ${MAX_JSON_DEPTH} levels`,
     });
-    const started = performance.now();
     expect(parseJsonLimited(nested(1_000_000))).toMatchObject({ ok: false, reason: 'too-deep' });
     expect(parseJsonLimited('['.repeat(5_000_000))).toMatchObject({ ok: false, reason: 'too-deep' });
-    expect(performance.now() - started).toBeLessThan(1_000);
   });
 
   it('answers syntax errors without echoing the input', () => {
@@ -90,14 +89,11 @@ describe('limits through the host', () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    const blobEndpoint = stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
-    const { events } = await uploadModel(stack.models, blobEndpoint, 'fraud', '1.0.0');
-    for (const event of events) await deliverEvents(stack.host.url, 'modelUploaded', [event]);
-    await drained(stack);
+    await publishModel(stack, '1.0.0');
   }, 60_000);
   afterAll(async () => {
     expect(hostFailures(stack.logs)).toEqual([]);
-    await stack.close();
+    await stack.stop();
   });
 
   async function github(body: string, headers: Record<string, string> = {}) {
@@ -141,12 +137,10 @@ describe('limits through the host', () => {
       });
     });
 
-    it('answers a signed body of a million nested arrays with 400, quickly', async () => {
-      const started = performance.now();
+    it('answers a signed body of a million nested arrays with 400', async () => {
       expect((await github(nested(1_000_000))).status).toBe(400);
       const form = `payload=${encodeURIComponent(nested(100_000))}`;
       expect((await github(form, { 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(400);
-      expect(performance.now() - started).toBeLessThan(5_000);
     });
 
     it('answers a deeply nested service hook notification with 400', async () => {
@@ -270,7 +264,7 @@ describe('limits through the host', () => {
     it('acknowledges an Event Grid event with a megabyte-long subject without a 5xx and builds nothing', async () => {
       await drained(stack);
       const before = runRequests(stack.emulator, 1).length;
-      const blobEndpoint = stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
+      const blobEndpoint = stack.urls.blob;
       const event = blobCreatedEvent({
         container: stack.models.containerName,
         blobPath: `fraud/${'9'.repeat(1_000_000)}/model.json`,

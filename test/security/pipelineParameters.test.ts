@@ -13,14 +13,7 @@ import { isSafeBranchName, isSafeModelVersion } from '../../src/core/validation.
 import { TEST_SECRETS } from '../support/appEnv.js';
 import { blobCreatedEvent, deliverEvents } from '../support/eventGrid.js';
 import { githubDelivery, pushPayload, sha } from '../support/github.js';
-import {
-  completeBuild,
-  drained,
-  eventually,
-  newestBuildId,
-  startStack,
-  type Stack,
-} from '../support/stack.js';
+import { drained, finishBuild, newestBuildId, startStack, type Stack } from '../support/stack.js';
 import {
   buildParameterViolations,
   classicReleaseRequests,
@@ -40,10 +33,10 @@ const uploadedVersions = new Set<string>();
 
 beforeAll(async () => {
   stack = await startStack({ GITHUB_BRANCHES: '**', MODEL_TRIGGER: 'any-file', MODEL_NAME: 'x' });
-  blobEndpoint = stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
+  blobEndpoint = stack.urls.blob;
 }, 60_000);
 afterAll(async () => {
-  await stack.close();
+  await stack.stop();
 });
 
 async function push(branch: string, commit: string): Promise<number> {
@@ -161,9 +154,7 @@ describe('pipeline parameter safety', () => {
   it('every release parameter Azure DevOps receives matches the allow-lists', async () => {
     const releasesBefore = runRequests(stack.emulator, 2).length;
     const buildId = await newestBuildId(stack);
-    await completeBuild(stack.emulator, buildId, 'succeeded');
-    await eventually(() => runRequests(stack.emulator, 2).length > releasesBefore, { what: 'a release run' });
-    await drained(stack);
+    await finishBuild(stack, buildId, 'succeeded');
     const releases = runRequests(stack.emulator, 2);
     expect(releases).toHaveLength(releasesBefore + 1);
     for (const release of releases)
@@ -186,17 +177,7 @@ describe('pipeline parameter safety', () => {
         flowId: '; rm -rf /',
       },
     });
-    await completeBuild(stack.emulator, buildId, 'succeeded');
-    await eventually(
-      () =>
-        stack.emulator
-          .deliveries()
-          .some((delivery) => delivery.resourceId === buildId && delivery.status === 202),
-      {
-        what: 'the build.complete notification',
-      },
-    );
-    await drained(stack);
+    await finishBuild(stack, buildId, 'succeeded');
     expect(runRequests(stack.emulator, 2)).toHaveLength(releasesBefore);
     expect(classicReleaseRequests(stack.emulator)).toHaveLength(0);
     expect(stack.logs.join('\n')).toContain('Build not released: unsafe parameters');

@@ -15,15 +15,9 @@ import { AZURITE_KEY } from '../../tools/azurite.js';
 import { TEST_SECRETS, useAppEnv } from '../support/appEnv.js';
 import { blobCreatedEvent, deliverEvents, uploadModel } from '../support/eventGrid.js';
 import { githubDelivery, pushPayload, sha } from '../support/github.js';
-import { record, records, responseJson } from '../support/json.js';
-import {
-  completeBuild,
-  drained,
-  eventually,
-  newestBuildId,
-  startStack,
-  type Stack,
-} from '../support/stack.js';
+import { record, records, responseJson } from '../../tools/json.js';
+import { waitFor } from '../../tools/wait.js';
+import { drained, finishBuild, newestBuildId, startStack, type Stack } from '../support/stack.js';
 import { expectSafeResponse, runRequests } from '../fuzz/support.js';
 
 /** Values the app is given during the test that must never come back out. */
@@ -71,7 +65,6 @@ interface Answer {
 
 let stack: Stack;
 const answers: Answer[] = [];
-const blobEndpoint = (): string => stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
 
 async function call(what: string, path: string, init: RequestInit = {}): Promise<Answer> {
   const response = await fetch(`${stack.host.url}${path}`, init);
@@ -139,13 +132,13 @@ beforeAll(async () => {
   });
 }, 60_000);
 afterAll(async () => {
-  await stack.close();
+  await stack.stop();
 });
 
 describe('secrets never leave', () => {
   it('runs the success paths', async () => {
     expect((await github('push before any model', push(sha('s-waiting')))).status).toBe(202);
-    const { events } = await uploadModel(stack.models, blobEndpoint(), 'fraud', '1.0.0');
+    const { events } = await uploadModel(stack.models, stack.urls.blob, 'fraud', '1.0.0');
     for (const event of events)
       expect(
         (
@@ -195,11 +188,8 @@ describe('secrets never leave', () => {
 
     // A build that succeeds is released: build.complete from the emulator, then a release run.
     const buildId = await newestBuildId(stack);
-    await completeBuild(stack.emulator, buildId, 'succeeded');
-    await eventually(() => runRequests(stack.emulator, 2).length > 0, {
-      what: 'a release run',
-      timeoutMs: 20_000,
-    });
+    await finishBuild(stack, buildId, 'succeeded');
+    expect(runRequests(stack.emulator, 2).length).toBeGreaterThan(0);
     expect((await hook('notification again', notification(buildId))).status).toBe(202);
     await drained(stack);
 
@@ -292,13 +282,13 @@ describe('secrets never leave', () => {
       blobCreatedEvent({
         container: stack.models.containerName,
         blobPath: 'fraud/2.0.0/model.json',
-        blobEndpoint: blobEndpoint(),
+        blobEndpoint: stack.urls.blob,
         topic: '/subscriptions/x/resourceGroups/y/providers/Microsoft.Storage/storageAccounts/evil',
       }),
       blobCreatedEvent({
         container: stack.models.containerName,
         blobPath: 'fraud/2.0.0/model.json',
-        blobEndpoint: blobEndpoint(),
+        blobEndpoint: stack.urls.blob,
         url: `https://evil.example/${TEST_SECRETS.pat}`,
       }),
     ])
@@ -347,7 +337,7 @@ describe('secrets never leave', () => {
     useAppEnv(stack.env);
     // With the PAT restored, redelivering the webhook from GitHub is how the flow is tried again.
     expect((await github('the same push redelivered', push(refused), refusedPush)).status).toBe(202);
-    await eventually(async () => (await flowStatus(refused))?.status === 'build-started', {
+    await waitFor(async () => (await flowStatus(refused))?.status === 'build-started', {
       what: 'the run once the PAT is restored',
       timeoutMs: 30_000,
     });
@@ -364,7 +354,7 @@ describe('secrets never leave', () => {
       const event = blobCreatedEvent({
         container: stack.models.containerName,
         blobPath: 'fraud/1.0.0/model.json',
-        blobEndpoint: blobEndpoint(),
+        blobEndpoint: stack.urls.blob,
       });
       // Event Grid retries on a failure status: the function throws and the host answers 500 (no body).
       const eventAnswer = await call(

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { resetApp } from '../../src/app/services.js';
+import { appSettings, sandboxKnobs } from '../../tools/sandbox/settings.js';
 
 export const TEST_SECRETS = {
   webhook: 'whsec-test-7f3a9c1e5b2d4f60',
@@ -8,8 +9,24 @@ export const TEST_SECRETS = {
   serviceHookPassword: 'hookpw-test-9c8b7a6d5e4f',
 } as const;
 
-export const TEST_STORAGE_RESOURCE_ID =
-  '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/ai-app-sandbox/providers/Microsoft.Storage/storageAccounts/devstoreaccount1';
+/**
+ * The app settings the tests differ from the sandbox in (every other one is the sandbox's
+ * default): distinctive secrets, the `fraud` model of `contoso/fraud-app`, two release branches,
+ * and containers of their own.
+ */
+export function testSettings(): Record<string, string> {
+  const suffix = randomBytes(4).toString('hex');
+  return {
+    AZURE_DEVOPS_PAT: TEST_SECRETS.pat,
+    GITHUB_WEBHOOK_SECRET: TEST_SECRETS.webhook,
+    GITHUB_REPOSITORY: 'contoso/fraud-app',
+    GITHUB_BRANCHES: 'main,release/*',
+    MODEL_NAME: 'fraud',
+    MODELS_CONTAINER: `models-${suffix}`,
+    LEDGER_CONTAINER: `flows-${suffix}`,
+    SERVICE_HOOK_PASSWORD: TEST_SECRETS.serviceHookPassword,
+  };
+}
 
 export interface AppEnvInput {
   readonly azurite: { readonly connectionString: string };
@@ -17,26 +34,18 @@ export interface AppEnvInput {
   readonly overrides?: Readonly<Record<string, string | undefined>>;
 }
 
-/** A complete, valid app configuration against Azurite and the emulator, with containers of its own. */
+/**
+ * A complete, valid app configuration against an Azurite and an emulator already running, as
+ * the sandbox makes it (`undefined` in `overrides` removes a setting).
+ */
 export function appEnv(input: AppEnvInput): Record<string, string | undefined> {
-  const suffix = randomBytes(4).toString('hex');
+  const settings = testSettings();
   return {
-    AzureWebJobsStorage: input.azurite.connectionString,
-    AZURE_DEVOPS_ORG_URL: input.orgUrl,
-    AZURE_DEVOPS_PROJECT: 'ai-app',
-    AZURE_DEVOPS_PAT: TEST_SECRETS.pat,
-    BUILD_PIPELINE_ID: '1',
-    GITHUB_WEBHOOK_SECRET: TEST_SECRETS.webhook,
-    GITHUB_REPOSITORY: 'contoso/fraud-app',
-    GITHUB_BRANCHES: 'main,release/*',
-    MODEL_NAME: 'fraud',
-    MODEL_STORAGE_RESOURCE_ID: TEST_STORAGE_RESOURCE_ID,
-    MODELS_CONTAINER: `models-${suffix}`,
-    LEDGER_CONTAINER: `flows-${suffix}`,
-    SERVICE_HOOK_USERNAME: 'azure-devops',
-    SERVICE_HOOK_PASSWORD: TEST_SECRETS.serviceHookPassword,
-    RELEASE_MODE: 'pipeline',
-    RELEASE_PIPELINE_ID: '2',
+    ...appSettings(settings, {
+      orgUrl: input.orgUrl,
+      connectionString: input.azurite.connectionString,
+      knobs: sandboxKnobs(settings),
+    }),
     ...input.overrides,
   };
 }

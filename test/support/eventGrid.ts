@@ -4,7 +4,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { ContainerClient } from '@azure/storage-blob';
-import { TEST_STORAGE_RESOURCE_ID } from './appEnv.js';
+import { SANDBOX } from '../../tools/sandbox/settings.js';
 
 export interface BlobCreatedOptions {
   readonly container: string;
@@ -22,7 +22,7 @@ export function blobCreatedEvent(options: BlobCreatedOptions): Record<string, un
   const api = options.api ?? 'PutBlockList';
   const adls = api === 'CreateFile' || api === 'FlushWithClose';
   return {
-    topic: options.topic ?? TEST_STORAGE_RESOURCE_ID,
+    topic: options.topic ?? SANDBOX.storageResourceId,
     subject: `/blobServices/default/containers/${options.container}/blobs/${options.blobPath}`,
     eventType: 'Microsoft.Storage.BlobCreated',
     id: options.id ?? randomUUID(),

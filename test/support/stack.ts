@@ -1,31 +1,28 @@
 /**
- * The whole app on one machine, for tests: the Azure DevOps emulator, the app's settings
- * pointing at it and at Azurite, the local Functions host serving the real function
- * definitions, and a build.complete service-hook subscription created through the real API.
+ * The whole app on one machine, for tests: the sandbox (tools/sandbox) with the test settings,
+ * without its blob watcher (tests deliver their own Event Grid events), the emulator checking
+ * every request against the specs, and the host's log lines kept.
  */
-import { readFileSync } from 'node:fs';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
 import { FLOW_POISON_QUEUE, FLOW_QUEUE } from '../../src/app/flowQueue.js';
-import { allFunctions } from '../../src/app/allFunctions.js';
-import { startAdoEmulator, type AdoEmulator } from '../../tools/ado-emulator/server.js';
-import { startAzurite, type RunningAzurite } from '../../tools/azurite.js';
-import { startLocalHost, type LocalHost } from '../../tools/local-host/server.js';
-import { appEnv, TEST_SECRETS, useAppEnv } from './appEnv.js';
+import type { AdoEmulator } from '../../tools/ado-emulator/server.js';
+import { completeBuild, listBuilds } from '../../tools/sandbox/ado.js';
+import { startSandbox, startSandboxEmulator, type Sandbox } from '../../tools/sandbox/sandbox.js';
+import { SANDBOX, sandboxKnobs } from '../../tools/sandbox/settings.js';
+import { waitFor } from '../../tools/wait.js';
+import { testSettings } from './appEnv.js';
+import { deliverEvents, uploadModel, type ModelFile } from './eventGrid.js';
 
-export const ORG = 'contoso';
-export const PROJECT = 'ai-app';
+export const ORG = SANDBOX.org;
+export const PROJECT = SANDBOX.project;
 
-export interface Stack {
-  readonly azurite: RunningAzurite;
-  readonly emulator: AdoEmulator;
+export interface Stack extends Sandbox {
   readonly queue: QueueClient;
   readonly poisonQueue: QueueClient;
-  readonly host: LocalHost;
-  readonly env: Readonly<Record<string, string | undefined>>;
   readonly models: ContainerClient;
+  /** Every line the host's functions and the sandbox logged, in order. */
   readonly logs: string[];
-  close(): Promise<void>;
 }
 
 export interface StackOptions {
@@ -41,155 +38,51 @@ export async function startStack(
   overrides: Readonly<Record<string, string | undefined>> = {},
   options: StackOptions = {},
 ): Promise<Stack> {
-  const azurite = await startAzurite();
-  const emulator = await startTestEmulator();
-  const env = appEnv({ azurite, orgUrl: emulator.orgUrl(ORG), overrides });
-  useAppEnv(env);
   const logs: string[] = [];
-  const host = await startLocalHost({
-    definitions: allFunctions,
+  const sandbox = await startSandbox({
+    env: { ...testSettings(), ...overrides },
+    freePorts: true,
+    watcher: false,
+    specs: 'required',
     log: (line) => logs.push(line),
     ...(options.queueLeaseSeconds === undefined ? {} : { queueLeaseSeconds: options.queueLeaseSeconds }),
   });
-  const queues = QueueServiceClient.fromConnectionString(azurite.connectionString);
-  const models = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
-    env.MODELS_CONTAINER ?? 'models',
-  );
-  await models.createIfNotExists();
-  // The subscriptions docs/deploy.md sets up: builds start releases, deploy runs and classic
-  // deployments finish them.
-  const hookUrl = `${host.url}/api/devops/service-hook`;
-  const password = env.SERVICE_HOOK_PASSWORD ?? '';
-  for (const definitionName of ['ai-app-build', 'ai-app-deploy'])
-    await subscribeBuildComplete(emulator, hookUrl, password, definitionName);
-  await subscribe(
-    emulator,
-    {
-      publisherId: 'rm',
-      eventType: 'ms.vss-release.deployment-completed-event',
-      publisherInputs: { releaseDefinitionId: '3' },
-    },
-    hookUrl,
-    password,
-  );
+  const queues = QueueServiceClient.fromConnectionString(sandbox.secrets.storageConnectionString);
   return {
-    azurite,
-    emulator,
+    ...sandbox,
     queue: queues.getQueueClient(FLOW_QUEUE),
     poisonQueue: queues.getQueueClient(FLOW_POISON_QUEUE),
-    host,
-    env,
-    models,
+    models: BlobServiceClient.fromConnectionString(
+      sandbox.secrets.storageConnectionString,
+    ).getContainerClient(sandbox.env.MODELS_CONTAINER ?? SANDBOX.modelsContainer),
     logs,
-    close: async () => {
-      await host.close();
-      await emulator.close();
-      await azurite.stop();
-    },
   };
 }
 
-/** A pipeline of infra/pipelines, seeded with its YAML: the emulator knows its declared parameters. */
-function pipelineFromInfra(id: number, name: string, file: string) {
-  const yamlPath = `infra/pipelines/${file}`;
-  return { id, name, yamlPath, yaml: readFileSync(new URL(`../../${yamlPath}`, import.meta.url), 'utf8') };
+/** The emulator alone, seeded as the stack's (for tests that run the app some other way). */
+export function startTestEmulator(): Promise<AdoEmulator> {
+  return startSandboxEmulator(sandboxKnobs(testSettings()), { specs: 'required' });
 }
 
 /**
- * The Azure DevOps emulator with the test project: build pipeline 1 and deploy pipeline 2 from
- * infra/pipelines, classic definition 3 deploying the build pipeline's artifact `build` to one stage,
- * with no release-time variables.
+ * Publishes a version of the app's model as a data scientist does (its files, then the manifest),
+ * delivers each BlobCreated event as Event Grid does (each must be acknowledged with 200), and
+ * waits until the app is done with them. Answers the events delivered.
  */
-export function startTestEmulator(): Promise<AdoEmulator> {
-  return startAdoEmulator({
-    pat: TEST_SECRETS.pat,
-    seed: [
-      {
-        org: ORG,
-        project: PROJECT,
-        pipelines: [
-          pipelineFromInfra(1, 'ai-app-build', 'build.yml'),
-          pipelineFromInfra(2, 'ai-app-deploy', 'deploy.yml'),
-        ],
-        releaseDefinitions: [
-          {
-            id: 3,
-            name: 'ai-app-release',
-            artifacts: [{ alias: 'build', pipelineId: 1 }],
-            environments: [{ id: 1, name: 'production' }],
-          },
-        ],
-      },
-    ],
-  });
-}
-
-/** A service-hook subscription as an operator creates it (Project settings → Service hooks), through the REST API. */
-export async function subscribe(
-  emulator: AdoEmulator,
-  hook: {
-    readonly publisherId: 'tfs' | 'rm';
-    readonly eventType: string;
-    readonly publisherInputs: Readonly<Record<string, string>>;
-  },
-  url: string,
-  password: string,
-): Promise<void> {
-  const response = await fetch(`${emulator.orgUrl(ORG)}/_apis/hooks/subscriptions?api-version=7.1`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      authorization: `Basic ${Buffer.from(`:${TEST_SECRETS.pat}`).toString('base64')}`,
-    },
-    body: JSON.stringify({
-      ...hook,
-      publisherInputs: { projectId: PROJECT, ...hook.publisherInputs },
-      resourceVersion: hook.publisherId === 'rm' ? '3.0-preview.1' : '2.0',
-      consumerId: 'webHooks',
-      consumerActionId: 'httpRequest',
-      consumerInputs: { url, basicAuthUsername: 'azure-devops', basicAuthPassword: password },
-    }),
-  });
-  if (!response.ok)
-    throw new Error(`Creating the subscription failed: ${response.status} ${await response.text()}`);
-}
-
-/** `build.complete` of one pipeline. */
-export function subscribeBuildComplete(
-  emulator: AdoEmulator,
-  url: string,
-  password: string,
-  definitionName = 'ai-app-build',
-): Promise<void> {
-  return subscribe(
-    emulator,
-    { publisherId: 'tfs', eventType: 'build.complete', publisherInputs: { definitionName } },
-    url,
-    password,
-  );
-}
-
-/** Waits for a condition with a deadline (no fixed sleeps): resolves with its first truthy value. */
-export async function eventually<T>(
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-  options: { readonly timeoutMs?: number; readonly what?: string } = {},
-): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `Timed out waiting for ${options.what ?? 'a condition'}${last instanceof Error ? `: ${last.message}` : ''}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
+export async function publishModel(
+  stack: Pick<Stack, 'models' | 'urls' | 'host' | 'env' | 'queue' | 'emulator'>,
+  version: string,
+  options: { readonly files?: readonly ModelFile[]; readonly eventTime?: string } = {},
+): Promise<Awaited<ReturnType<typeof uploadModel>>> {
+  const modelName = stack.env.MODEL_NAME ?? 'fraud';
+  const uploaded = await uploadModel(stack.models, stack.urls.blob, modelName, version, options.files);
+  for (const event of uploaded.events) {
+    if (options.eventTime !== undefined) event.eventTime = options.eventTime;
+    const response = await deliverEvents(stack.host.url, 'modelUploaded', [event]);
+    if (response.status !== 200) throw new Error(`Event Grid delivery answered ${response.status}`);
   }
+  await drained(stack);
+  return uploaded;
 }
 
 /** Runs (pipeline runs) created in the emulator for a pipeline, as recorded requests. */
@@ -208,45 +101,7 @@ export function runsCreated(
     );
 }
 
-/** Completes a build in the emulator as the agent would, which fires build.complete to subscribers. */
-export async function completeBuild(
-  emulator: AdoEmulator,
-  buildId: number,
-  result: 'succeeded' | 'partiallySucceeded' | 'failed' | 'canceled',
-): Promise<void> {
-  const response = await fetch(
-    `${emulator.orgUrl(ORG)}/${PROJECT}/_apis/build/builds/${buildId}?api-version=7.1`,
-    {
-      method: 'PATCH',
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Basic ${Buffer.from(`:${TEST_TOKEN}`).toString('base64')}`,
-      },
-      body: JSON.stringify({ status: 'completed', result }),
-    },
-  );
-  if (!response.ok)
-    throw new Error(`Completing build ${buildId} failed: ${response.status} ${await response.text()}`);
-}
-
-const TEST_TOKEN = TEST_SECRETS.pat;
-
 /** Release pipeline runs or classic releases created in the emulator. */
-/** Finishes a classic release's deployment in the emulator (fires ms.vss-release.deployment-completed-event). */
-export async function completeRelease(
-  emulator: AdoEmulator,
-  releaseId: number,
-  status: 'succeeded' | 'rejected' | 'canceled' | 'partiallySucceeded',
-): Promise<void> {
-  const response = await fetch(`${emulator.url}/_emulator/releases/complete`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ org: ORG, releaseId, status }),
-  });
-  if (!response.ok)
-    throw new Error(`Completing release ${releaseId} failed: ${response.status} ${await response.text()}`);
-}
-
 export function releasesCreated(
   emulator: AdoEmulator,
   mode: 'pipeline' | 'classic',
@@ -264,29 +119,40 @@ export function releasesCreated(
     );
 }
 
-/** The id of the newest run of the build pipeline (1), read through the emulator's REST API. */
-export async function newestBuildId(stack: { readonly emulator: AdoEmulator }): Promise<number> {
-  const response = await fetch(
-    `${stack.emulator.orgUrl(ORG)}/${PROJECT}/_apis/pipelines/1/runs?api-version=7.1`,
-    {
-      headers: { authorization: `Basic ${Buffer.from(`:${TEST_TOKEN}`).toString('base64')}` },
-    },
-  );
-  const body: unknown = await response.json();
-  const runs =
-    typeof body === 'object' && body !== null && 'value' in body && Array.isArray(body.value)
-      ? body.value
-      : [];
-  const ids = runs.map((run: unknown) =>
-    typeof run === 'object' && run !== null && 'id' in run && typeof run.id === 'number' ? run.id : 0,
-  );
+/** The id of the newest run of the build pipeline, read through the emulator's REST API. */
+export async function newestBuildId(stack: Pick<Stack, 'ado' | 'knobs'>): Promise<number> {
+  const ids = (await listBuilds(stack.ado, stack.knobs.buildPipelineId)).map((build) => build.id);
   if (ids.length === 0) throw new Error('The build pipeline has no run');
   return Math.max(...ids);
 }
 
-/** Waits until the worker has nothing left: the work queue is empty (in-flight messages count too). */
-export async function drained(stack: Pick<Stack, 'queue'>, timeoutMs = 20_000): Promise<void> {
-  await eventually(
+/**
+ * Completes a build (or a deploy run) as its agent would, then waits until the app took its
+ * build.complete notification (answered 202) and the worker is done with it.
+ */
+export async function finishBuild(
+  stack: Pick<Stack, 'ado' | 'emulator' | 'queue'>,
+  buildId: number,
+  result: 'succeeded' | 'partiallySucceeded' | 'failed' | 'canceled',
+): Promise<void> {
+  await completeBuild(stack.ado, buildId, result);
+  await drained(stack);
+  const answers = stack.emulator
+    .deliveries()
+    .filter((delivery) => delivery.resourceId === buildId)
+    .map((delivery) => delivery.status);
+  if (!answers.includes(202))
+    throw new Error(`The app did not accept the build.complete of build ${buildId}: ${answers.join(', ')}`);
+}
+
+/**
+ * Waits until the app has nothing left to do: the emulator has delivered every service-hook
+ * notification (each is queued before it is answered), then the work queue is empty (in-flight
+ * messages count too).
+ */
+export async function drained(stack: Pick<Stack, 'queue' | 'emulator'>, timeoutMs = 20_000): Promise<void> {
+  await stack.emulator.deliveriesSettled();
+  await waitFor(
     async () => {
       if (!(await stack.queue.exists())) return true;
       return (await stack.queue.getProperties()).approximateMessagesCount === 0;

@@ -13,16 +13,15 @@ import type { FlowRecord } from '../../src/core/flow.js';
 import { PAGE_HEADERS } from '../../src/web/lineagePage.js';
 import { launchChromium, type Browser } from '../../tools/sandbox/browser.js';
 import { TEST_SECRETS, useAppEnv } from '../support/appEnv.js';
-import { deliverEvents, uploadModel } from '../support/eventGrid.js';
-import { githubDelivery, pushPayload, sha } from '../support/github.js';
-import { at, record, records, responseJson, type JsonRecord } from '../support/json.js';
+import { githubDelivery, postDelivery, pushPayload, sha } from '../support/github.js';
+import { at, record, records, responseJson, type JsonObject } from '../../tools/json.js';
 import {
-  completeBuild,
   drained,
-  eventually,
+  finishBuild,
   newestBuildId,
   ORG,
   PROJECT,
+  publishModel,
   startStack,
   type Stack,
 } from '../support/stack.js';
@@ -36,22 +35,21 @@ const SEEDED_FLOW_ID = 'bad0bad0bad0bad0bad0';
 
 let stack: Stack;
 let browser: Browser;
-const blobEndpoint = (): string => stack.models.url.slice(0, stack.models.url.lastIndexOf('/'));
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startStack(), launchChromium()]);
 }, 90_000);
 afterAll(async () => {
-  await Promise.allSettled([browser.close(), stack.close()]);
+  await Promise.allSettled([browser.close(), stack.stop()]);
 });
 
 // ---- the app, driven through its entry points ----
 
-async function getJson(path: string): Promise<JsonRecord> {
+async function getJson(path: string): Promise<JsonObject> {
   return (await responseJson(await fetch(`${stack.host.url}${path}`))).body;
 }
 
-async function listedFlows(): Promise<JsonRecord[]> {
+async function listedFlows(): Promise<JsonObject[]> {
   return records((await getJson('/api/flows?limit=100')).flows);
 }
 
@@ -60,36 +58,20 @@ async function push(commit: string, pushedAt: number, message?: string): Promise
     pushPayload({ after: commit, pushedAt, ...(message === undefined ? {} : { message }) }),
     TEST_SECRETS.webhook,
   );
-  const response = await fetch(`${stack.host.url}/api/github`, {
-    method: 'POST',
-    headers: delivery.headers,
-    body: delivery.body,
-  });
-  expect(response.status).toBeLessThan(300);
+  expect((await postDelivery(stack.host.url, delivery)).status).toBeLessThan(300);
   await drained(stack);
 }
 
 async function publish(version: string): Promise<void> {
-  const { events } = await uploadModel(stack.models, blobEndpoint(), 'fraud', version);
-  for (const event of events)
-    expect((await deliverEvents(stack.host.url, 'modelUploaded', [event])).status).toBe(200);
-  await drained(stack);
+  await publishModel(stack, version);
 }
 
 /** Completes a build (or deploy run) in the emulator; waits until the app took its service hook. */
 async function complete(buildId: number, result: 'succeeded' | 'failed'): Promise<void> {
-  await completeBuild(stack.emulator, buildId, result);
-  await eventually(
-    () =>
-      stack.emulator
-        .deliveries()
-        .find((delivery) => delivery.resourceId === buildId && delivery.status === 202),
-    { what: `the build.complete notification of build ${buildId}` },
-  );
-  await drained(stack);
+  await finishBuild(stack, buildId, result);
 }
 
-async function current(): Promise<JsonRecord> {
+async function current(): Promise<JsonObject> {
   return getJson('/api/flows/current');
 }
 

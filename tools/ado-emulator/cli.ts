@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { isPositiveInt } from './json.js';
+import { isPositiveInt } from '../json.js';
 import { startAdoEmulator, type EmulatorProjectSeed } from './server.js';
 import { SeedError } from './seed.js';
 

@@ -14,7 +14,7 @@ import { completeBuild, buildShape, completeDeployments, releaseShape, type ApiD
 import { BUILD_RESULT, parseEnum } from './enums.js';
 import { AdoError } from './errors.js';
 import { FaultSettingsError, parseFaultSettings, type FaultInjector } from './faults.js';
-import { isPositiveInt, isRecord, stringField, type JsonObject } from './json.js';
+import { isPositiveInt, isRecord, stringAt, type JsonObject } from '../json.js';
 import type { RouteResult } from './router.js';
 import type { FaultSettings, HookDelivery, RecordedRequest } from './types.js';
 
@@ -49,7 +49,7 @@ function objectBody(body: unknown): JsonObject {
 }
 
 function requiredString(body: JsonObject, key: string): string {
-  const value = stringField(body, key);
+  const value = stringAt(body, key);
   if (value === undefined || value.trim() === '') fail(400, `${key} is required`);
   return value;
 }

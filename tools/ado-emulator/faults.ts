@@ -8,7 +8,7 @@
  *   the emulator closes): the ambiguous failure real Azure DevOps can produce.
  * - `reset-after` → processed, then the socket is destroyed without a response.
  */
-import { isRecord, isStringArray } from './json.js';
+import { isRecord, isStringArray } from '../json.js';
 import type { FaultKind, FaultSettings } from './types.js';
 
 export const FAULT_KINDS: readonly FaultKind[] = [

@@ -8,7 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { HookDelivery } from './types.js';
 import { newGuid } from './ids.js';
-import { putOwn } from './json.js';
+import { putOwn } from '../json.js';
 import type { OrgState, ProjectState, SubscriptionState } from './store.js';
 
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 502, 503, 504]);
@@ -62,9 +62,9 @@ export class HookDispatcher {
     return [...this.log];
   }
 
-  /** Number of notifications still being delivered. */
-  pending(): number {
-    return this.inFlight.size;
+  /** Resolves once no notification is being delivered, those dispatched meanwhile included. */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
   dispatch(target: HookTarget): void {

@@ -6,7 +6,7 @@
  */
 import { parse, stringify } from 'yaml';
 import { Errors } from './errors.js';
-import { isRecord } from './json.js';
+import { isRecord } from '../json.js';
 
 export interface PipelineParameter {
   readonly name: string;

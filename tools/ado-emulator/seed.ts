@@ -1,5 +1,5 @@
 /** Validation of project seeds (programmatic and CLI) into the store's form. */
-import { isPositiveInt, isRecord } from './json.js';
+import { isPositiveInt, isRecord } from '../json.js';
 import { PipelineYamlError, parseParameters, parsePipelineYaml, type PipelineYaml } from './pipelineYaml.js';
 
 export class SeedError extends Error {

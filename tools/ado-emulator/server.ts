@@ -17,7 +17,7 @@ import {
   readBody,
   sendJson,
 } from './http.js';
-import { parseJson } from './json.js';
+import { parseJson } from '../json.js';
 import type { HostKind } from './locations.js';
 import type { Router, RouteResult } from './router.js';
 import { parseSeed, type ParsedSeed } from './seed.js';
@@ -113,6 +113,10 @@ class Emulator implements AdoEmulator {
 
   deliveries(): readonly HookDelivery[] {
     return this.hooks.deliveries();
+  }
+
+  deliveriesSettled(): Promise<void> {
+    return this.hooks.settled();
   }
 
   setFaults(faults: FaultSettings | null): void {

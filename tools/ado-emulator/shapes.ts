@@ -15,7 +15,7 @@ import type {
   VariableValue,
 } from './store.js';
 import type { BuildResultName } from './enums.js';
-import { putOwn } from './json.js';
+import { putOwn } from '../json.js';
 
 export type Shape = Record<string, unknown>;
 

@@ -18,7 +18,7 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { readConformanceJson } from './conformance.js';
-import { isRecord, type JsonObject } from './json.js';
+import { isRecord, type JsonObject } from '../json.js';
 
 export const SPEC_FILES = {
   pipelines: 'specs/vsts-rest-api-specs-pipelines-7.2-pipelines.json',

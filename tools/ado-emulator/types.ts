@@ -126,6 +126,8 @@ export interface AdoEmulator {
   /** ADO-namespace requests only, in order. */
   requests(): readonly RecordedRequest[];
   deliveries(): readonly HookDelivery[];
+  /** Resolves once no service-hook notification is being delivered (its retries included). */
+  deliveriesSettled(): Promise<void>;
   setFaults(faults: FaultSettings | null): void;
   /** Clears runs, builds, releases, subscriptions, requests, deliveries and faults; keeps seeds. */
   reset(): void;

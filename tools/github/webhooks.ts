@@ -4,6 +4,7 @@
  * Used by the tests, the sandbox's `sandbox:push` and the benchmarks.
  */
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { readJson } from '../json.js';
 
 export interface PushOptions {
   readonly repository?: string;
@@ -126,4 +127,18 @@ export function githubDelivery(
       ...options.headers,
     },
   };
+}
+
+/** POSTs a delivery to `<hostUrl>/api/github` as GitHub does; answers the status and the body (JSON, else its text). */
+export async function postDelivery(
+  hostUrl: string,
+  delivery: Pick<Delivery, 'body' | 'headers'>,
+): Promise<{ readonly status: number; readonly body: unknown }> {
+  const response = await fetch(`${hostUrl.replace(/\/+$/, '')}/api/github`, {
+    method: 'POST',
+    headers: delivery.headers,
+    body: delivery.body,
+    signal: AbortSignal.timeout(30_000),
+  });
+  return { status: response.status, body: await readJson(response) };
 }

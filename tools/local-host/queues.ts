@@ -7,6 +7,7 @@
  */
 import { QueueServiceClient, type DequeuedMessageItem, type QueueClient } from '@azure/storage-queue';
 import { readFileSync } from 'node:fs';
+import { delay } from '../wait.js';
 
 export interface QueueSettings {
   readonly maxPollingIntervalMs: number;
@@ -50,6 +51,22 @@ function pick(value: unknown, key: string): unknown {
   return typeof value === 'object' && value !== null && key in value ? Reflect.get(value, key) : undefined;
 }
 
+/** A queue's storage became unreachable, or reachable again. */
+export type QueueOutage =
+  | { readonly kind: 'unreachable'; readonly queueName: string; readonly error: unknown }
+  | { readonly kind: 'recovered'; readonly queueName: string; readonly downMs: number };
+
+/** The first wait after an empty receive, doubled up to `maxPollingInterval`. */
+const IDLE_DELAY_MS = 50;
+/** The first wait after storage could not be reached, doubled up to `maxPollingInterval` (at least this). */
+const OUTAGE_FIRST_DELAY_MS = 250;
+
+/**
+ * A few quick tries per request: the poller backs off on its own while storage is away, and the
+ * SDK's default retries (some 16 s of them for a refused connection) would only hide an outage.
+ */
+const SDK_RETRY = { maxTries: 3, retryDelayInMs: 100, maxRetryDelayInMs: 1_000 } as const;
+
 export class QueueBindings {
   private readonly clients = new Map<string, QueueClient>();
   private readonly created = new Map<string, Promise<unknown>>();
@@ -72,7 +89,9 @@ export class QueueBindings {
 
   /**
    * Polls a queue and hands each message to `invoke` until `signal` aborts. Resolves when
-   * the loop has stopped and no invocation is running.
+   * the loop has stopped and no invocation is running. Like the Functions host, it outlives
+   * storage outages: the first failure of an outage and the recovery are reported to
+   * `onOutage`, and polling goes on meanwhile, backing off up to `maxPollingInterval`.
    */
   async poll(
     connection: string,
@@ -80,16 +99,20 @@ export class QueueBindings {
     invoke: (body: unknown, metadata: Record<string, unknown>) => Promise<void>,
     signal: AbortSignal,
     onError: (error: unknown) => void,
+    onOutage: (event: QueueOutage) => void = () => undefined,
   ): Promise<void> {
-    const queue = await this.queue(connection, queueName);
-    const poison = await this.queue(connection, `${queueName}-poison`);
-    let idleDelay = 50;
+    let idleDelay = IDLE_DELAY_MS;
+    let outage: { readonly since: number; delayMs: number } | undefined;
     const running = new Set<Promise<void>>();
     while (!signal.aborted) {
       // Like the host: fetch more once the messages still running drop to the threshold.
       while (running.size > this.settings.newBatchThreshold) await Promise.race(running);
       let received;
+      let queue: QueueClient;
+      let poison: QueueClient;
       try {
+        queue = await this.queue(connection, queueName);
+        poison = await this.queue(connection, `${queueName}-poison`);
         received = await queue.receiveMessages({
           numberOfMessages: this.settings.batchSize,
           visibilityTimeout: this.settings.leaseSeconds,
@@ -97,17 +120,28 @@ export class QueueBindings {
       } catch (error) {
         // Stopping the host closes connections under a pending receive: not an error then.
         if (isAborted(signal)) break;
-        onError(error);
-        await sleep(1000, signal);
+        if (outage === undefined) {
+          outage = { since: Date.now(), delayMs: OUTAGE_FIRST_DELAY_MS };
+          onOutage({ kind: 'unreachable', queueName, error });
+        }
+        await delay(outage.delayMs, signal);
+        outage.delayMs = Math.min(
+          outage.delayMs * 2,
+          Math.max(this.settings.maxPollingIntervalMs, OUTAGE_FIRST_DELAY_MS),
+        );
         continue;
+      }
+      if (outage !== undefined) {
+        onOutage({ kind: 'recovered', queueName, downMs: Date.now() - outage.since });
+        outage = undefined;
       }
       const messages = received.receivedMessageItems;
       if (messages.length === 0) {
-        await sleep(idleDelay, signal);
+        await delay(idleDelay, signal);
         idleDelay = Math.min(idleDelay * 2, this.settings.maxPollingIntervalMs);
         continue;
       }
-      idleDelay = 50;
+      idleDelay = IDLE_DELAY_MS;
       for (const message of messages) {
         const task = this.deliver(queue, poison, message, invoke, onError);
         running.add(task);
@@ -184,15 +218,17 @@ export class QueueBindings {
     const key = `${connection}/${queueName}`;
     let client = this.clients.get(key);
     if (client === undefined) {
-      client = QueueServiceClient.fromConnectionString(this.connectionString(connection)).getQueueClient(
-        queueName,
-      );
+      client = QueueServiceClient.fromConnectionString(this.connectionString(connection), {
+        retryOptions: SDK_RETRY,
+      }).getQueueClient(queueName);
       this.clients.set(key, client);
     }
     let creating = this.created.get(key);
     if (creating === undefined) {
       creating = client.createIfNotExists();
       this.created.set(key, creating);
+      // Storage unreachable: the next call tries again instead of failing for good.
+      creating.catch(() => this.created.delete(key));
     }
     await creating;
     return client;
@@ -206,22 +242,6 @@ function parseBody(text: string): unknown {
   } catch {
     return text;
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** Read through a call: TypeScript would otherwise keep the value it narrowed at the loop's head. */

@@ -104,6 +104,14 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     socket.once('close', () => sockets.delete(socket));
   });
 
+  /** A function threw: the real host answers 500 with no details; the log has them. */
+  function failed(response: ServerResponse, functionName: string, error: unknown): void {
+    log(
+      `[${functionName}] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+    send(response, 500, undefined);
+  }
+
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', `http://${request.headers.host ?? '127.0.0.1'}`);
     const method = (request.method ?? 'GET').toUpperCase();
@@ -152,11 +160,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         result = await definition.options.handler(httpRequest, context);
         await writeOutputs(definition, context);
       } catch (error) {
-        // The real host answers 500 with no details; the log has them.
-        log(
-          `[${definition.name}] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-        );
-        send(response, 500, undefined);
+        failed(response, definition.name, error);
         return;
       }
       await writeHttpResponse(response, result);
@@ -217,10 +221,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         await writeOutputs(definition, context);
       } catch (error) {
         // A failure status makes Event Grid redeliver the event later.
-        log(
-          `[${definition.name}] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-        );
-        send(response, 500, undefined);
+        failed(response, definition.name, error);
         return;
       }
     }
@@ -249,6 +250,13 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         stopPolling.signal,
         (error) => {
           log(`[${definition.name}] queue: ${error instanceof Error ? error.message : String(error)}`);
+        },
+        (outage) => {
+          log(
+            outage.kind === 'unreachable'
+              ? `[${definition.name}] queue ${outage.queueName} unreachable, polling on until it answers: ${outage.error instanceof Error ? outage.error.message : String(outage.error)}`
+              : `[${definition.name}] queue ${outage.queueName} reachable again after ${(outage.downMs / 1000).toFixed(1)} s`,
+          );
         },
       ),
     );

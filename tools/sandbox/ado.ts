@@ -4,7 +4,7 @@
  */
 import {
   arrayAt,
-  isObject,
+  isRecord,
   jsonText,
   numberAt,
   objectAt,
@@ -12,7 +12,7 @@ import {
   stringAt,
   stringRecordAt,
   type JsonObject,
-} from './json.js';
+} from '../json.js';
 
 export interface AdoTarget {
   /** The emulator's base URL, e.g. http://127.0.0.1:8090 */
@@ -211,7 +211,7 @@ export async function hookDeliveries(target: AdoTarget): Promise<readonly HookDe
   });
   const body = await readJson(response);
   if (response.status !== 200) throw new Error(`Reading hook deliveries failed: ${response.status}`);
-  return (arrayAt(body, 'value') ?? []).filter(isObject).map((item: JsonObject) => {
+  return (arrayAt(body, 'value') ?? []).filter(isRecord).map((item: JsonObject) => {
     const status = item.status;
     return {
       subscriptionId: stringAt(item, 'subscriptionId') ?? '',

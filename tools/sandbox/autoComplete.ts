@@ -4,8 +4,8 @@
  * endpoint (which fires build.complete to the subscribers, as a real completion does).
  */
 import { completeBuild, listBuilds, type AdoTarget } from './ado.js';
-import { errorMessage } from './json.js';
-import { delay } from './wait.js';
+import { errorMessage } from '../json.js';
+import { delay } from '../wait.js';
 
 export interface AutoCompleterOptions {
   readonly target: AdoTarget;

@@ -8,8 +8,8 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { BlobItem, ContainerClient } from '@azure/storage-blob';
-import { errorMessage } from './json.js';
-import { delay } from './wait.js';
+import { errorMessage } from '../json.js';
+import { delay } from '../wait.js';
 
 export interface BlobWatcherOptions {
   readonly container: ContainerClient;

@@ -4,7 +4,7 @@
  * `ready` line; Ctrl-C or SIGTERM stops everything.
  */
 import { ConfigError } from '../../src/config.js';
-import { errorMessage } from './json.js';
+import { errorMessage } from '../json.js';
 import { readyLine } from './ready.js';
 import { startSandbox, type Sandbox } from './sandbox.js';
 import { SandboxSettingError } from './settings.js';

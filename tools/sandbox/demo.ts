@@ -20,10 +20,10 @@ import {
 } from './ado.js';
 import { describeEvent, type ReceivedEvent } from '../event-grid-topic/server.js';
 import { listFlows, renderFlowsTable, type FlowRow } from './flows.js';
-import { errorMessage, jsonText } from './json.js';
+import { errorMessage, jsonText } from '../json.js';
 import { randomSha, sendPush } from './push.js';
 import { startSandbox, type Sandbox, type SandboxUrls } from './sandbox.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../wait.js';
 
 export interface DemoOptions {
   /** One line per step, then the table (default: stdout). */
@@ -280,9 +280,11 @@ async function story(sandbox: Sandbox, step: Step, timeoutMs: number): Promise<P
 
   // Publish demo 1.0.0: the files first, the manifest last.
   const published = await publishModel(models, '1.0.0');
+  const { watcher } = sandbox;
+  if (watcher === undefined) throw new Error('The demo needs the blob watcher');
   await waitFor(
     () =>
-      sandbox.watcher
+      watcher
         .deliveries()
         .find((delivery) => delivery.blob === published.manifest && delivery.status === 200),
     { what: `the blob watcher to deliver BlobCreated for ${published.manifest}`, timeoutMs },

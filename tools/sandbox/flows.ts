@@ -1,6 +1,6 @@
 /** Reading `GET /api/flows` and rendering it for a terminal. */
 import { renderFlowsTable, type FlowRow } from '../../src/cli/flowsTable.js';
-import { arrayAt, jsonText, numberAt, objectAt, readJson, stringAt } from './json.js';
+import { arrayAt, jsonText, numberAt, objectAt, readJson, stringAt } from '../json.js';
 
 // The table is the CLI's (`ai-app-cicd flows`): one rendering for both.
 export { renderFlowsTable, type FlowRow };

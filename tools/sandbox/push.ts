@@ -7,8 +7,13 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { githubDelivery, pushPayload as githubPushPayload, randomSha } from '../github/webhooks.js';
-import { errorMessage, readJson } from './json.js';
+import {
+  githubDelivery,
+  postDelivery,
+  pushPayload as githubPushPayload,
+  randomSha,
+} from '../github/webhooks.js';
+import { errorMessage } from '../json.js';
 import { SANDBOX, setting } from './settings.js';
 
 export interface PushOptions {
@@ -67,14 +72,8 @@ export function pushDelivery(options: PushOptions, secret: string): PushDelivery
 /** Signs and POSTs a push to `<hostUrl>/api/github`; resolves with the app's answer. */
 export async function sendPush(hostUrl: string, secret: string, options: PushOptions): Promise<PushResult> {
   const delivery = pushDelivery(options, secret);
-  const url = `${hostUrl.replace(/\/+$/, '')}/api/github`;
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: delivery.headers,
-    body: delivery.body,
-    signal: AbortSignal.timeout(30_000),
-  });
-  return { ...delivery, url, status: response.status, response: await readJson(response) };
+  const { status, body } = await postDelivery(hostUrl, delivery);
+  return { ...delivery, url: `${hostUrl.replace(/\/+$/, '')}/api/github`, status, response: body };
 }
 
 function usage(): string {

@@ -16,10 +16,11 @@ import { startAdoEmulator, type AdoEmulator } from '../ado-emulator/server.js';
 import { startLocalTopic, type LocalTopic } from '../event-grid-topic/server.js';
 import { freePort, startAzurite, type RunningAzurite } from '../azurite.js';
 import { startLocalHost, type LocalHost } from '../local-host/server.js';
+import { hideTestModeNotices } from '../local-host/testModeNotices.js';
 import { orgUrl, subscribe, type AdoTarget } from './ado.js';
 import { startAutoCompleter, type AutoCompleter } from './autoComplete.js';
 import { startBlobWatcher, type BlobWatcher } from './blobWatcher.js';
-import { errorMessage } from './json.js';
+import { errorMessage } from '../json.js';
 import {
   appSettings,
   port,
@@ -43,8 +44,14 @@ export interface SandboxOptions {
   readonly log?: (line: string) => void;
   /** Function log lines from the local host. Default: same as `log`. */
   readonly hostLog?: (line: string) => void;
+  /** Whether a blob watcher plays Event Grid (default true; tests deliver their own events). */
+  readonly watcher?: boolean;
   /** How often the blob watcher lists the models container (default 300 ms). */
   readonly watchIntervalMs?: number;
+  /** Whether the emulator must check requests against the specs (tests), or may go on without them (default). */
+  readonly specs?: 'required' | 'when-available';
+  /** How long a received queue message stays hidden while the worker runs (the crash test wants it short). */
+  readonly queueLeaseSeconds?: number;
 }
 
 export interface SandboxUrls {
@@ -94,8 +101,12 @@ export interface Sandbox {
   readonly ado: AdoTarget;
   readonly knobs: SandboxKnobs;
   readonly subscriptionId: string;
-  readonly watcher: BlobWatcher;
+  readonly watcher: BlobWatcher | undefined;
   readonly autoCompleter: AutoCompleter | undefined;
+  /** The running parts, in this process. */
+  readonly azurite: RunningAzurite;
+  readonly emulator: AdoEmulator;
+  readonly host: LocalHost;
   /** Stops everything (idempotent): watcher, auto-completion, host, emulator, Azurite; restores `process.env`. */
   stop(): Promise<void>;
 }
@@ -104,6 +115,42 @@ export interface Sandbox {
 function seededPipeline(id: number, pipeline: { readonly name: string; readonly yamlPath: string }) {
   const yaml = readFileSync(new URL(`../../${pipeline.yamlPath}`, import.meta.url), 'utf8');
   return { id, name: pipeline.name, yamlPath: pipeline.yamlPath, yaml };
+}
+
+/**
+ * The Azure DevOps emulator with the sandbox's project: the build and release pipelines of
+ * infra/pipelines (their YAML declares the parameters) and a classic release definition deploying
+ * the build pipeline's artifact to one stage.
+ */
+export function startSandboxEmulator(
+  knobs: SandboxKnobs,
+  options: { readonly port?: number; readonly specs?: 'required' | 'when-available' } = {},
+): Promise<AdoEmulator> {
+  return startAdoEmulator({
+    specs: options.specs ?? 'when-available',
+    port: options.port ?? 0,
+    pat: knobs.pat,
+    seed: [
+      {
+        org: knobs.org,
+        project: knobs.project,
+        pipelines: [
+          seededPipeline(knobs.buildPipelineId, SANDBOX.buildPipeline),
+          seededPipeline(knobs.releasePipelineId, SANDBOX.releasePipeline),
+        ],
+        releaseDefinitions: [
+          {
+            id: knobs.releaseDefinitionId,
+            name: SANDBOX.releaseDefinition.name,
+            artifacts: [
+              { alias: SANDBOX.releaseDefinition.artifactAlias, pipelineId: knobs.buildPipelineId },
+            ],
+            environments: [{ id: 1, name: SANDBOX.releaseDefinition.stage }],
+          },
+        ],
+      },
+    ],
+  });
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
@@ -174,30 +221,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
     stops.push({ what: 'Azurite', stop: () => azurite.stop() });
 
-    const emulator: AdoEmulator = await startAdoEmulator({
-      specs: 'when-available',
+    const emulator = await startSandboxEmulator(knobs, {
       port: wanted.adoEmulator,
-      pat: knobs.pat,
-      seed: [
-        {
-          org: knobs.org,
-          project: knobs.project,
-          pipelines: [
-            seededPipeline(knobs.buildPipelineId, SANDBOX.buildPipeline),
-            seededPipeline(knobs.releasePipelineId, SANDBOX.releasePipeline),
-          ],
-          releaseDefinitions: [
-            {
-              id: knobs.releaseDefinitionId,
-              name: SANDBOX.releaseDefinition.name,
-              artifacts: [
-                { alias: SANDBOX.releaseDefinition.artifactAlias, pipelineId: knobs.buildPipelineId },
-              ],
-              environments: [{ id: 1, name: SANDBOX.releaseDefinition.stage }],
-            },
-          ],
-        },
-      ],
+      specs: options.specs ?? 'when-available',
     });
     stops.push({ what: 'Azure DevOps emulator', stop: () => emulator.close() });
     const ado: AdoTarget = { baseUrl: emulator.url, org: knobs.org, project: knobs.project, pat: knobs.pat };
@@ -238,6 +264,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       definitions: await loadFunctions(),
       port: wanted.host,
       log: hostLog,
+      ...(options.queueLeaseSeconds === undefined ? {} : { queueLeaseSeconds: options.queueLeaseSeconds }),
     });
     stops.push({ what: 'local host', stop: () => host.close() });
 
@@ -276,14 +303,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       event: { kind: 'deployment-completed', releaseDefinitionId: knobs.releaseDefinitionId },
     });
 
-    const watcher = await startBlobWatcher({
-      container: models,
-      topic: config.model.storageResourceId,
-      endpoint: urls.eventGrid,
-      intervalMs: options.watchIntervalMs ?? 300,
-      log,
-    });
-    stops.push({ what: 'blob watcher', stop: () => watcher.stop() });
+    let watcher: BlobWatcher | undefined;
+    if (options.watcher ?? true) {
+      const started = await startBlobWatcher({
+        container: models,
+        topic: config.model.storageResourceId,
+        endpoint: urls.eventGrid,
+        intervalMs: options.watchIntervalMs ?? 300,
+        log,
+      });
+      watcher = started;
+      stops.push({ what: 'blob watcher', stop: () => started.stop() });
+    }
 
     let autoCompleter: AutoCompleter | undefined;
     if (knobs.buildSeconds !== undefined) {
@@ -322,6 +353,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       subscriptionId,
       watcher,
       autoCompleter,
+      azurite,
+      emulator,
+      host,
       stop: stopAll,
     };
   } catch (error) {
@@ -330,26 +364,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 }
 
-/**
- * The app's functions. Outside the Functions host, @azure/functions says so once per function
- * ("test mode", "skipping call to register"): expected here, so those notices are not shown.
- */
+/** The app's functions, without @azure/functions' test-mode notices (expected outside the Functions host). */
 async function loadFunctions(): Promise<readonly FunctionDefinition[]> {
-  const warn = console.warn.bind(console);
-  console.warn = (...args: unknown[]) => {
-    const [first] = args;
-    if (typeof first === 'string' && TEST_MODE_NOTICE.test(first)) return;
-    warn(...args);
-  };
+  const showNotices = hideTestModeNotices();
   try {
     return (await import('../../src/app/allFunctions.js')).allFunctions;
   } finally {
-    console.warn = warn;
+    showNotices();
   }
 }
-
-const TEST_MODE_NOTICE =
-  /^WARNING: (Failed to detect the Azure Functions runtime|Skipping call to register function)/;
 
 /** Makes `settings` the app's settings in process.env (other app settings removed); returns the undo. */
 function applyEnv(settings: Readonly<Record<string, string>>): () => void {

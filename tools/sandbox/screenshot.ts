@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { launchChromium } from './browser.js';
 import { runDemo } from './demo.js';
-import { errorMessage, jsonText, readJson, stringAt } from './json.js';
+import { errorMessage, jsonText, readJson, stringAt } from '../json.js';
 import type { Sandbox } from './sandbox.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));

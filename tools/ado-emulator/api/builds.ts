@@ -16,7 +16,7 @@ import {
 import { Errors } from '../errors.js';
 import { notifySubscribers } from '../hooks.js';
 import { normalizeRef } from '../ids.js';
-import { parsePositiveInt } from '../json.js';
+import { parsePositiveInt } from '../../json.js';
 import type { RouteRequest, Router } from '../router.js';
 import * as shapes from '../shapes.js';
 import type { BuildState, OrgState, ProjectState } from '../store.js';

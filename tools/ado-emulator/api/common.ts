@@ -1,7 +1,7 @@
 /** Shared lookups and helpers for the ADO route handlers. */
 import { Errors } from '../errors.js';
 import type { HookDispatcher } from '../hooks.js';
-import { isRecord, parsePositiveInt, putOwn, type JsonObject } from '../json.js';
+import { isRecord, parsePositiveInt, putOwn, type JsonObject } from '../../json.js';
 import type { RouteRequest, RouteResult, Params } from '../router.js';
 import type { UrlContext } from '../shapes.js';
 import type { RequestValidator, ValidatedOperation } from '../spec.js';

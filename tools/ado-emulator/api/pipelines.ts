@@ -1,7 +1,7 @@
 /** Pipelines API: pipelines (list/get) and runs (run, incl. preview; list; get). */
 import { Errors } from '../errors.js';
 import { isSha, normalizeRef } from '../ids.js';
-import { isRecord, putOwn, type JsonObject } from '../json.js';
+import { isRecord, putOwn, type JsonObject } from '../../json.js';
 import {
   PipelineYamlError,
   parsePipelineYaml,

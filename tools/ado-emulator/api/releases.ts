@@ -13,7 +13,7 @@ import {
 } from '../enums.js';
 import { Errors } from '../errors.js';
 import { notifySubscribers } from '../hooks.js';
-import { isPositiveInt, isRecord, parsePositiveInt, putOwn } from '../json.js';
+import { isPositiveInt, isRecord, parsePositiveInt, putOwn } from '../../json.js';
 import type { Router } from '../router.js';
 import * as shapes from '../shapes.js';
 import type {

@@ -1,7 +1,7 @@
 /** Service hook subscriptions: `{org}/_apis/hooks/subscriptions[/{id}]`. */
 import { Errors } from '../errors.js';
 import { newGuid } from '../ids.js';
-import { isRecord, putOwn, type JsonObject } from '../json.js';
+import { isRecord, putOwn, type JsonObject } from '../../json.js';
 import type { Router } from '../router.js';
 import * as shapes from '../shapes.js';
 import type { OrgState, SubscriptionState } from '../store.js';

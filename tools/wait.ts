@@ -1,4 +1,4 @@
-/** Waiting on conditions with deadlines: no fixed sleeps anywhere in the sandbox or the demo. */
+/** Waiting on conditions with deadlines, for the tools and the tests: no fixed sleeps anywhere. */
 
 export class WaitTimeoutError extends Error {
   constructor(
@@ -21,6 +21,8 @@ export interface WaitOptions {
   readonly intervalMs?: number;
   /** Describes the state seen last, for the timeout error (e.g. the flow's status). */
   readonly lastSeen?: () => string | undefined;
+  /** Stops waiting at once, failing with the signal's reason (e.g. the process waited on has exited). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -32,10 +34,11 @@ export async function waitFor<T>(
   options: WaitOptions,
 ): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 15_000;
-  const intervalMs = options.intervalMs ?? 50;
+  const intervalMs = options.intervalMs ?? 25;
   const deadline = Date.now() + timeoutMs;
   let lastError: string | undefined;
   for (;;) {
+    options.signal?.throwIfAborted();
     try {
       const value = await check();
       if (value !== undefined && value !== false) return value;
@@ -47,7 +50,7 @@ export async function waitFor<T>(
       const seen = options.lastSeen?.() ?? lastError;
       throw new WaitTimeoutError(options.what, timeoutMs, seen);
     }
-    await delay(Math.min(intervalMs, Math.max(0, deadline - Date.now())));
+    await delay(Math.min(intervalMs, Math.max(0, deadline - Date.now())), options.signal);
   }
 }
 
