@@ -60,9 +60,10 @@ export function stringRecordAt(value: unknown, key: string): Readonly<Record<str
 
 // --- Reading in tests: a wrong shape throws -----------------------------------------------------
 
+/** The value itself, checked to be a JSON object (not a copy: tests mutate documents through it). */
 export function record(value: unknown, what = 'value'): JsonObject {
   if (!isRecord(value)) throw new Error(`${what} is not a JSON object`);
-  return Object.fromEntries(Object.entries(value));
+  return value;
 }
 
 export function records(value: unknown, what = 'value'): JsonObject[] {
