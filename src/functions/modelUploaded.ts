@@ -6,6 +6,7 @@ import { enqueue, flowQueueOutput } from '../app/flowQueue.js';
 import type { FunctionDefinition } from '../app/functionDefinition.js';
 import { invocationLogger } from '../app/invocationLogger.js';
 import { getApp } from '../app/services.js';
+import { clipDetail } from '../core/guards.js';
 import { isInfrastructureError, isRetryable } from '../errors.js';
 import { messagesOf } from '../usecases/acceptModelUpload.js';
 
@@ -23,7 +24,9 @@ export async function modelUploadedHandler(event: EventGridEvent, context: Invoc
   if (incoming.kind !== 'blob-created') {
     logger.warn(
       'Event Grid event skipped: not a BlobCreated event',
-      incoming.kind === 'other' ? { eventId: incoming.id, eventType: incoming.eventType } : {},
+      incoming.kind === 'other'
+        ? { eventId: clipDetail(incoming.id), eventType: clipDetail(incoming.eventType) }
+        : {},
     );
     return;
   }
@@ -34,7 +37,7 @@ export async function modelUploadedHandler(event: EventGridEvent, context: Invoc
     enqueue(context, messagesOf(outcome));
     if (outcome.kind === 'build') {
       logger.info('Model upload accepted', {
-        eventId: event.id,
+        eventId: clipDetail(event.id),
         outcome: outcome.build.kind,
         flowId: outcome.build.flow.flowId,
         queued: messagesOf(outcome).length,
@@ -43,7 +46,7 @@ export async function modelUploadedHandler(event: EventGridEvent, context: Invoc
   } catch (error) {
     if (isRetryable(error) || !isInfrastructureError(error)) throw error;
     logger.error('Model upload failed permanently: not retried', {
-      eventId: event.id,
+      eventId: clipDetail(event.id),
       code: error.code,
       error: error.message,
     });

@@ -1,4 +1,5 @@
 import picomatch from 'picomatch';
+import { clipDetail } from '../core/guards.js';
 import { newFlow, transition, type DeliveryRef, type FlowRecord, type ModelRef } from '../core/flow.js';
 import { branchFlowIdOf, flowIdOf } from '../core/flowId.js';
 import { parseJsonLimited } from '../core/jsonLimited.js';
@@ -65,7 +66,7 @@ export async function acceptModelUpload(
   const decision = decideModelUpload(event, deps.settings);
   if (decision.kind === 'skip') {
     deps.logger.info('Blob event skipped', {
-      eventId: event.id,
+      eventId: clipDetail(event.id),
       reason: decision.reason,
       detail: decision.detail,
     });
@@ -82,7 +83,7 @@ export async function acceptModelUpload(
   );
   if (model.kind === 'skipped') {
     deps.logger.warn('Model version not built', {
-      eventId: event.id,
+      eventId: clipDetail(event.id),
       reason: model.reason,
       detail: model.detail,
     });

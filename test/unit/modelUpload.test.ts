@@ -192,4 +192,11 @@ describe('compareModelVersions', () => {
       compareModelVersions(at('9.9.9', '2026-11-28T09:00:00Z'), at('latest', '2026-11-28T10:00:00Z')),
     ).toBeLessThan(0);
   });
+  it.each([
+    ['2026-11-02', '2026-11-01'],
+    ['v10', 'v9'],
+  ])('orders %s after %s uploaded in the same second (storage keeps seconds)', (newer, older) => {
+    expect(compareModelVersions(at(newer), at(older))).toBeGreaterThan(0);
+    expect(compareModelVersions(at(older), at(newer))).toBeLessThan(0);
+  });
 });
