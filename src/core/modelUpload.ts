@@ -171,8 +171,17 @@ function urlMatches(url: string, blobEndpoint: string, container: string, blobPa
   return (
     parsed.protocol === endpoint.protocol &&
     hosts.includes(parsed.host.toLowerCase()) &&
-    decodeURIComponent(parsed.pathname) === expectedPath
+    decodedPath(parsed.pathname) === expectedPath
   );
+}
+
+/** The path with its percent-escapes decoded; `undefined` when they are malformed (`%%`). */
+function decodedPath(pathname: string): string | undefined {
+  try {
+    return decodeURIComponent(pathname);
+  } catch {
+    return undefined;
+  }
 }
 
 function skip(reason: ModelUploadSkipReason, detail: string): ModelUploadDecision {

@@ -5,8 +5,7 @@ import type { HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { FunctionDefinition } from '../app/functionDefinition.js';
 import { invocationLogger } from '../app/invocationLogger.js';
 import { getApp } from '../app/services.js';
-import { isInfrastructureError } from '../errors.js';
-import { json, problem, unavailable } from '../http/responses.js';
+import { json, ledgerUnavailable, problem } from '../http/responses.js';
 import { flowView } from '../usecases/flowView.js';
 
 /** `GET /api/flows/current`: the flow of the build last sent to release (what is live, or about to be). */
@@ -21,9 +20,7 @@ export async function currentFlowHandler(
       return problem(404, 'NOT_FOUND', 'Nothing has been released yet.', context.invocationId);
     return json(200, flowView(flow));
   } catch (error) {
-    if (!isInfrastructureError(error)) throw error;
-    invocationLogger(context).error('Flows could not be read', { code: error.code, error: error.message });
-    return unavailable('The flow ledger', error.code, context.invocationId);
+    return ledgerUnavailable(error, invocationLogger(context), context.invocationId);
   }
 }
 

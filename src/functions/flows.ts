@@ -6,9 +6,8 @@ import type { FunctionDefinition } from '../app/functionDefinition.js';
 import { invocationLogger } from '../app/invocationLogger.js';
 import { getApp } from '../app/services.js';
 import { isFlowId } from '../core/flowId.js';
-import { isInfrastructureError } from '../errors.js';
 import { readPaging } from '../http/paging.js';
-import { json, problem, unavailable } from '../http/responses.js';
+import { json, ledgerUnavailable, problem } from '../http/responses.js';
 import { flowView } from '../usecases/flowView.js';
 
 /**
@@ -40,9 +39,7 @@ export async function flowsHandler(
     if (flow === undefined) return problem(404, 'NOT_FOUND', `No flow ${flowId}.`, correlationId);
     return json(200, flowView(flow));
   } catch (error) {
-    if (!isInfrastructureError(error)) throw error;
-    invocationLogger(context).error('Flows could not be read', { code: error.code, error: error.message });
-    return unavailable('The flow ledger', error.code, correlationId);
+    return ledgerUnavailable(error, invocationLogger(context), correlationId);
   }
 }
 

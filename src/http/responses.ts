@@ -1,3 +1,5 @@
+import { isInfrastructureError } from '../errors.js';
+import type { Logger } from '../ports/logger.js';
 import type { HttpResponseInit } from '@azure/functions';
 
 export function json(
@@ -27,4 +29,14 @@ export function unavailable(what: string, code: string, correlationId: string): 
   return problem(503, code, `${what} is unavailable; try again shortly.`, correlationId, {
     'retry-after': '5',
   });
+}
+
+/**
+ * The answer when the flow ledger could not be read: a logged 503 for an infrastructure failure
+ * (storage is down: retry shortly); anything else is a bug and is thrown on.
+ */
+export function ledgerUnavailable(error: unknown, logger: Logger, correlationId: string): HttpResponseInit {
+  if (!isInfrastructureError(error)) throw error;
+  logger.error('Flows could not be read', { code: error.code, error: error.message });
+  return unavailable('The flow ledger', error.code, correlationId);
 }

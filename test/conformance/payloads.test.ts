@@ -23,7 +23,7 @@ import { conformanceDir, readConformanceJson } from '../../tools/ado-emulator/co
 import type { AdoEmulator } from '../../tools/ado-emulator/server.js';
 import { SANDBOX } from '../../tools/sandbox/settings.js';
 import { appEnv, TEST_SECRETS, useAppEnv } from '../support/appEnv.js';
-import { uploadModel } from '../support/eventGrid.js';
+import { eventGridTriggerEvent, uploadModel } from '../support/eventGrid.js';
 import { githubDelivery } from '../support/github.js';
 import { record } from '../../tools/json.js';
 import { isObject } from '../../src/core/guards.js';
@@ -68,25 +68,11 @@ beforeAll(async () => {
   const { events } = await uploadModel(models, blobEndpoint, 'fraud', '1.0.0');
   const manifest = events.at(-1);
   if (manifest === undefined) throw new Error('no manifest event');
-  await modelUploaded.options.handler(eventGridEvent(manifest), context('modelUploaded'));
+  await modelUploaded.options.handler(eventGridTriggerEvent(manifest), context('modelUploaded'));
 });
 afterAll(async () => {
   await emulator.close();
 });
-
-/** The event object the Functions host hands an Event Grid trigger. */
-function eventGridEvent(event: Record<string, unknown>) {
-  return {
-    id: String(event.id),
-    topic: String(event.topic),
-    subject: String(event.subject),
-    eventType: String(event.eventType),
-    eventTime: String(event.eventTime),
-    dataVersion: typeof event.dataVersion === 'string' ? event.dataVersion : '',
-    metadataVersion: typeof event.metadataVersion === 'string' ? event.metadataVersion : '1',
-    data: isObject(event.data) ? { ...event.data } : {},
-  };
-}
 
 describe('GitHub push deliveries (github-push/)', () => {
   // In this order: the branch head moves with each accepted push (their pushed_at decide).
@@ -217,7 +203,7 @@ describe('Event Grid blob events (eventgrid/)', () => {
       functionName: 'modelUploaded',
       logHandler: (_level, ...args) => logs.push(args.map(String).join(' ')),
     });
-    await modelUploaded.options.handler(eventGridEvent(event), logged);
+    await modelUploaded.options.handler(eventGridTriggerEvent(event), logged);
     if (want.handler === 'build') {
       expect(queued(logged)).toHaveLength(1);
     } else {

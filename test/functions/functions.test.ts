@@ -13,9 +13,8 @@ import { modelUploaded } from '../../src/functions/modelUploaded.js';
 import { serviceHook } from '../../src/functions/serviceHook.js';
 import type { AdoEmulator } from '../../tools/ado-emulator/server.js';
 import { appEnv, TEST_SECRETS, useAppEnv } from '../support/appEnv.js';
-import { uploadModel } from '../support/eventGrid.js';
+import { eventGridTriggerEvent, uploadModel } from '../support/eventGrid.js';
 import { githubDelivery, pushPayload, sha } from '../support/github.js';
-import { record } from '../../tools/json.js';
 import { freshContainer } from '../support/storage.js';
 import { ORG, runsCreated, startTestEmulator } from '../support/stack.js';
 
@@ -71,19 +70,7 @@ describe('function definitions invoked directly', () => {
     if (manifest === undefined) throw new Error('no manifest event');
     const invocation = context('modelUploaded');
     // The host hands the handler the event object as Event Grid sent it.
-    await modelUploaded.options.handler(
-      {
-        id: String(manifest.id),
-        topic: String(manifest.topic),
-        subject: String(manifest.subject),
-        eventType: String(manifest.eventType),
-        eventTime: String(manifest.eventTime),
-        dataVersion: '',
-        metadataVersion: '1',
-        data: record(manifest.data),
-      },
-      invocation,
-    );
+    await modelUploaded.options.handler(eventGridTriggerEvent(manifest), invocation);
     const messages = queued(invocation);
     // The push waiting above is built too, with the same flow as the model's own build.
     expect(messages.length).toBeGreaterThanOrEqual(1);

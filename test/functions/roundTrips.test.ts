@@ -13,9 +13,8 @@ import { modelUploaded } from '../../src/functions/modelUploaded.js';
 import type { AdoEmulator } from '../../tools/ado-emulator/server.js';
 import { appEnv, TEST_SECRETS, useAppEnv } from '../support/appEnv.js';
 import { startCountingProxy, type CountingProxy } from '../support/countingProxy.js';
-import { uploadModel } from '../support/eventGrid.js';
+import { eventGridTriggerEvent, uploadModel } from '../support/eventGrid.js';
 import { githubDelivery, pushPayload, sha } from '../support/github.js';
-import { record } from '../../tools/json.js';
 import { freshContainer } from '../support/storage.js';
 import { ORG, startTestEmulator } from '../support/stack.js';
 
@@ -84,19 +83,7 @@ beforeAll(async () => {
   const manifest = events.at(-1);
   if (manifest === undefined) throw new Error('no manifest event');
   const uploaded = context('modelUploaded');
-  await modelUploaded.options.handler(
-    {
-      id: String(manifest.id),
-      topic: String(manifest.topic),
-      subject: String(manifest.subject),
-      eventType: String(manifest.eventType),
-      eventTime: String(manifest.eventTime),
-      dataVersion: '',
-      metadataVersion: '1',
-      data: record(manifest.data),
-    },
-    uploaded,
-  );
+  await modelUploaded.options.handler(eventGridTriggerEvent(manifest), uploaded);
   for (const message of queued(uploaded))
     await flowWorker.options.handler(message, context('flowWorker', { id: 'model', dequeueCount: 1 }));
   await push(0);

@@ -3,6 +3,7 @@
  * documented schema (learn.microsoft.com, "Azure Blob Storage as an Event Grid source").
  */
 import { createHash, randomUUID } from 'node:crypto';
+import type { EventGridEvent } from '@azure/functions';
 import type { ContainerClient } from '@azure/storage-blob';
 import { SANDBOX } from '../../tools/sandbox/settings.js';
 
@@ -109,4 +110,20 @@ export async function uploadModel(
     }),
   );
   return { events, manifestSha256: createHash('sha256').update(manifest).digest('hex') };
+}
+
+/** The event object the Functions host hands an Event Grid trigger's handler, from the event as Event Grid sent it. */
+export function eventGridTriggerEvent(event: Readonly<Record<string, unknown>>): EventGridEvent {
+  const text = (value: unknown, fallback = ''): string => (typeof value === 'string' ? value : fallback);
+  const data = event.data;
+  return {
+    id: text(event.id),
+    topic: text(event.topic),
+    subject: text(event.subject),
+    eventType: text(event.eventType),
+    eventTime: text(event.eventTime),
+    dataVersion: text(event.dataVersion),
+    metadataVersion: text(event.metadataVersion, '1'),
+    data: typeof data === 'object' && data !== null && !Array.isArray(data) ? { ...data } : {},
+  };
 }

@@ -106,6 +106,14 @@ describe('decideModelUpload', () => {
     ],
     ['a blob outside <model>/<version>/<file>', 'fraud/model.json', {}, {}, 'unexpected-layout'],
     ['a version with $(…)', 'fraud/$(curl evil)/model.json', {}, {}, 'unsafe-name'],
+    // Malformed percent-escapes in the URL: refused, not thrown (found by the fuzz suite).
+    [
+      'a URL whose path has malformed escapes',
+      'fraud/1.4.0/%%%/model.json',
+      { url: 'https://stmodels.blob.core.windows.net/models/fraud/1.4.0/%%%/model.json' },
+      {},
+      'url-mismatch',
+    ],
     // The URL resolves `..` away, so it never names this blob.
     ['a path with ..', 'fraud/1.0.0/../model.json', {}, {}, 'url-mismatch'],
     [
