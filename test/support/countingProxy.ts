@@ -17,12 +17,18 @@ export interface CountingProxy {
   close(): Promise<void>;
 }
 
-export async function startCountingProxy(target: string): Promise<CountingProxy> {
+export interface ProxyOptions {
+  /** Headers to add to the answer of a request, as storage would have sent them (e.g. a copy still pending). */
+  readonly answerHeaders?: (request: CountedRequest) => Readonly<Record<string, string>>;
+}
+
+export async function startCountingProxy(target: string, options: ProxyOptions = {}): Promise<CountingProxy> {
   const upstream = new URL(target);
   const requests: CountedRequest[] = [];
   const server = http.createServer((request, response) => {
     const url = new URL(request.url ?? '/', upstream);
-    requests.push({ method: request.method ?? '', path: url.pathname.replace(upstream.pathname, '') });
+    const counted = { method: request.method ?? '', path: url.pathname.replace(upstream.pathname, '') };
+    requests.push(counted);
     const forwarded = http.request(
       {
         host: upstream.hostname,
@@ -32,7 +38,10 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
         headers: request.headers,
       },
       (answer) => {
-        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        response.writeHead(answer.statusCode ?? 502, {
+          ...answer.headers,
+          ...options.answerHeaders?.(counted),
+        });
         answer.pipe(response);
       },
     );
