@@ -61,3 +61,9 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return 'Unknown error';
 }
+
+/** The budget ran out before a request was sent: transient, like any timeout. */
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted === true)
+    throw new InfrastructureError('ADO_TIMEOUT', `${what}: the time allowed ran out`, { transient: true });
+}

@@ -4,14 +4,8 @@
  * hooks), each made on first use so a command pays only for what it touches.
  */
 import { FLOW_POISON_QUEUE, FLOW_QUEUE } from '../app/flowQueue.js';
-import {
-  composeApp,
-  loadAdapters,
-  modelUploadSettingsOf,
-  releaseSettingsOf,
-  type Adapters,
-  type App,
-} from '../app/services.js';
+import { composeApp, loadAdapters, modelUploadSettingsOf, releaseSettingsOf } from '../app/compose.js';
+import type { Adapters, App } from '../app/services.js';
 import type { AppConfig } from '../config.js';
 import type { Logger } from '../ports/logger.js';
 import type { ModelPublisher } from '../ports/modelPublisher.js';

@@ -8,7 +8,7 @@ import { invocationLogger } from '../app/invocationLogger.js';
 import { getApp } from '../app/services.js';
 import { clipDetail } from '../core/guards.js';
 import { isInfrastructureError, isRetryable } from '../errors.js';
-import { messagesOf } from '../usecases/acceptModelUpload.js';
+import { messagesOf } from '../usecases/modelUploadOutcome.js';
 
 /**
  * Event Grid `Microsoft.Storage.BlobCreated` → build of a new model version. Throwing makes

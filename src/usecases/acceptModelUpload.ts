@@ -9,7 +9,6 @@ import {
   parseManifest,
   type BlobCreatedEvent,
   type ModelUploadSettings,
-  type ModelUploadSkipReason,
 } from '../core/modelUpload.js';
 import {
   promoteModel,
@@ -23,19 +22,9 @@ import type { Logger } from '../ports/logger.js';
 import type { ModelStore } from '../ports/modelStore.js';
 import { acceptBuild, type AcceptDeps, type AcceptOutcome } from './acceptBuild.js';
 import { updateFlow, updatePointers } from './ledgerWrites.js';
+import type { ModelUploadOutcome } from './modelUploadOutcome.js';
 
-export type ModelUploadOutcome =
-  | {
-      readonly kind: 'skipped';
-      readonly reason: ModelUploadSkipReason | 'manifest-invalid' | 'manifest-incomplete' | 'blob-missing';
-      readonly detail: string;
-    }
-  | { readonly kind: 'older-than-current'; readonly flow: FlowRecord; readonly current: string }
-  | {
-      readonly kind: 'build';
-      readonly build: AcceptOutcome;
-      readonly waitingBuilt: readonly AcceptOutcome[];
-    };
+export { messagesOf, type ModelUploadOutcome } from './modelUploadOutcome.js';
 
 export interface AcceptModelUploadDeps extends AcceptDeps {
   readonly models: ModelStore;
@@ -43,13 +32,6 @@ export interface AcceptModelUploadDeps extends AcceptDeps {
   readonly settings: ModelUploadSettings;
   /** Release branches (names or globs) in order: the first is the one a new model is built on. */
   readonly branches: readonly string[];
-}
-
-/** The queue messages a model upload's outcome asks for. */
-export function messagesOf(outcome: ModelUploadOutcome): AcceptOutcome['messages'] {
-  return outcome.kind === 'build'
-    ? [outcome.build, ...outcome.waitingBuilt].flatMap((accepted) => accepted.messages)
-    : [];
 }
 
 /** A manifest larger than this is not a manifest. */

@@ -1,5 +1,6 @@
 import { isBuildable, newFlow, type DeliveryRef, type FlowRecord } from '../core/flow.js';
-import { decidePush, type PushEvent, type PushFilter, type PushSkipReason } from '../core/githubPush.js';
+import type { PushEvent } from '../core/githubPush.js';
+import { decidePush, type PushFilter, type PushSkipReason } from '../core/pushDecision.js';
 import { joinPush } from '../core/pointers.js';
 import type { Logger } from '../ports/logger.js';
 import { acceptBuild, type AcceptDeps, type AcceptOutcome } from './acceptBuild.js';

@@ -7,7 +7,7 @@ import {
   TimeoutStrategy,
   wrap,
 } from 'cockatiel';
-import { describeError, InfrastructureError, isRetryable } from '../errors.js';
+import { describeError, InfrastructureError, isRetryable, throwIfAborted } from '../errors.js';
 import type { Logger } from '../ports/logger.js';
 
 export interface RetryOptions {
@@ -98,12 +98,6 @@ export async function withRetries<T>(
   } finally {
     listener.dispose();
   }
-}
-
-/** The budget ran out before a request was sent: transient, like any timeout. */
-export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
-  if (signal?.aborted === true)
-    throw new InfrastructureError('ADO_TIMEOUT', `${what}: the time allowed ran out`, { transient: true });
 }
 
 function tooLongToWait(error: unknown, settings: Required<RetryOptions>): boolean {

@@ -1,7 +1,8 @@
 /**
  * Cold start: the Functions host imports every function file at start. What they import
  * statically is paid by every cold start: no Azure SDK but @azure/functions, no flow-events
- * adapter (they load on first use). Nothing they can reach at all, lazily or not, is the
+ * adapter, no use case and none of their libraries (semver, picomatch, cockatiel): they load
+ * with the composition (`src/app/compose.ts`) on first use. Nothing they can reach at all, lazily or not, is the
  * operator CLI or its libraries.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -65,6 +66,8 @@ describe('cold start', () => {
     ).toEqual([]);
     for (const adapter of ['src/adapters/eventGridFlowEvents.ts', 'src/adapters/eventGridSystemEvents.ts'])
       expect(graph.files.has(repoPath(adapter)), adapter).toBe(false);
+    for (const library of ['semver', 'picomatch', 'cockatiel']) expect(graph.packages).not.toContain(library);
+    expect(graph.files.has(repoPath('src/app/compose.ts'))).toBe(false);
   });
 
   it('never reaches src/cli or the CLI’s libraries from the functions, even lazily', () => {
@@ -78,6 +81,8 @@ describe('cold start', () => {
     expect(importGraph([repoPath('src/adapters/eventGridSystemEvents.ts')], 'static').packages).toContain(
       '@azure/eventgrid',
     );
+    const composed = importGraph([repoPath('src/app/compose.ts')], 'static');
+    for (const library of ['semver', 'picomatch', 'cockatiel']) expect(composed.packages).toContain(library);
     const cli = importGraph([repoPath('src/cli/main.ts')], 'all');
     for (const library of CLI_LIBRARIES) expect(cli.packages).toContain(library);
   });

@@ -5,7 +5,8 @@
  */
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { composeApp, loadAdapters, type Adapters, type App } from '../../src/app/services.js';
+import { composeApp, loadAdapters } from '../../src/app/compose.js';
+import type { Adapters, App } from '../../src/app/services.js';
 import { loadConfig, type AppConfig } from '../../src/config.js';
 import type { FlowRecord, ModelRef } from '../../src/core/flow.js';
 import type { FlowMessage } from '../../src/core/flowMessage.js';

@@ -115,9 +115,9 @@ describe('dist/app.zip', () => {
       output: record(output, path),
     }));
     const adapters = outputs.filter(({ output }) => String(output.entryPoint).startsWith('src/adapters/'));
-    // Every adapter is imported lazily: by the composition root, or (Event Grid's types) by a function.
+    // Every adapter is imported lazily: by the composition (compose.ts), or (Event Grid's types) by a function.
     const lazyImports = [
-      'src/app/services.ts',
+      'src/app/compose.ts',
       ...readdirSync(repoPath('src/functions')).map((name) => `src/functions/${name}`),
     ].flatMap((file) => [...readText(file).matchAll(/import\('\.\.\/adapters\//g)]);
     expect(adapters.length).toBe(lazyImports.length);

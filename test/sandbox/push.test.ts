@@ -1,6 +1,7 @@
 /** The signed push `npm run sandbox:push` sends is one the app accepts: signature, shape, decision. */
 import { describe, expect, it } from 'vitest';
-import { decidePush, parsePushEvent } from '../../src/core/githubPush.js';
+import { parsePushEvent } from '../../src/core/githubPush.js';
+import { decidePush } from '../../src/core/pushDecision.js';
 import { verifyGitHubSignature } from '../../src/core/signature.js';
 import { pushDelivery } from '../../tools/sandbox/push.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decidePush, parsePushEvent, type PushFilter } from '../../src/core/githubPush.js';
+import { parsePushEvent } from '../../src/core/githubPush.js';
+import { decidePush, type PushFilter } from '../../src/core/pushDecision.js';
 import { pushPayload, sha, type PushOptions } from '../support/github.js';
 
 const filter: PushFilter = {

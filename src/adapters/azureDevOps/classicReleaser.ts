@@ -4,10 +4,9 @@ import {
   type Release,
 } from 'azure-devops-node-api/interfaces/ReleaseInterfaces.js';
 import type { ReleaseCandidate, ReleaseState } from '../../core/buildCompleted.js';
-import { InfrastructureError } from '../../errors.js';
+import { InfrastructureError, throwIfAborted } from '../../errors.js';
 import type { CallOptions } from '../../ports/buildPipeline.js';
 import type { ReleaseFacts, Releaser, StartedRelease } from '../../ports/releaser.js';
-import { throwIfAborted } from '../../usecases/retry.js';
 import { toAzureDevOpsError } from './connection.js';
 import { notFound, orNull, webUrlOf, type PipelineRuns } from './runs.js';
 

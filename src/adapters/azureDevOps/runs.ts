@@ -2,9 +2,8 @@
 import { BuildQueryOrder, type Build } from 'azure-devops-node-api/interfaces/BuildInterfaces.js';
 import type { Run, RunPipelineParameters } from 'azure-devops-node-api/interfaces/PipelinesInterfaces.js';
 import type { BuildFacts, BuildResult, BuildStatus } from '../../core/buildCompleted.js';
-import { InfrastructureError } from '../../errors.js';
+import { InfrastructureError, throwIfAborted } from '../../errors.js';
 import type { CallOptions } from '../../ports/buildPipeline.js';
-import { throwIfAborted } from '../../usecases/retry.js';
 import { toAzureDevOpsError, type AzureDevOpsConnection } from './connection.js';
 
 // The client deserializes enums to numbers; these are Azure DevOps' documented values.
