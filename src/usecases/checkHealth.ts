@@ -15,6 +15,7 @@ import {
   attempt,
   devOpsFailure,
   failed,
+  listSubscriptionsOf,
   previewPipelines,
   resolveDevOps,
   type OperatorDeps,
@@ -60,14 +61,7 @@ export async function checkHealth(
     });
     let listed;
     try {
-      listed = (
-        await Promise.all(
-          [...new Set(wanted.map((want) => `${want.publisherId} ${want.eventType}`))].map((key) => {
-            const [publisherId = '', eventType = ''] = key.split(' ');
-            return deps.hooks.list({ publisherId, eventType });
-          }),
-        )
-      ).flat();
+      listed = await listSubscriptionsOf(deps.hooks, wanted);
     } catch (error) {
       listed = undefined;
       steps.push(devOpsFailure('service hooks', error, deps.config));

@@ -15,11 +15,12 @@ import {
   subscriptionRequest,
   wantedSubscriptions,
   type SetupTarget,
+  type WantedSubscription,
 } from '../core/serviceHookSetup.js';
 import { describeError, InfrastructureError } from '../errors.js';
 import type { AzureDevOpsProject } from '../ports/azureDevOpsProject.js';
 import type { BuildRequest } from '../ports/buildPipeline.js';
-import type { ServiceHookSubscriptions } from '../ports/serviceHooks.js';
+import type { HookSubscription, ServiceHookSubscriptions } from '../ports/serviceHooks.js';
 import type { StorageLayout } from '../ports/storageLayout.js';
 import { releaseBranch } from './acceptModelUpload.js';
 
@@ -308,14 +309,7 @@ async function ensureSubscriptions(
   const steps: Step[] = [];
   let listed;
   try {
-    listed = (
-      await Promise.all(
-        [...new Set(wanted.map((want) => `${want.publisherId} ${want.eventType}`))].map((key) => {
-          const [publisherId = '', eventType = ''] = key.split(' ');
-          return deps.hooks.list({ publisherId, eventType });
-        }),
-      )
-    ).flat();
+    listed = await listSubscriptionsOf(deps.hooks, wanted);
   } catch (error) {
     return [devOpsFailure('service hooks', error, deps.config)];
   }
@@ -355,6 +349,20 @@ async function ensureSubscriptions(
 }
 
 /** A step that failed with an infrastructure error says what to fix. */
+/** The organisation's subscriptions to every event the app wants (one list per publisher and event). */
+export async function listSubscriptionsOf(
+  hooks: ServiceHookSubscriptions,
+  wanted: readonly WantedSubscription[],
+): Promise<readonly HookSubscription[]> {
+  const events = new Map(wanted.map((want) => [`${want.publisherId} ${want.eventType}`, want]));
+  const lists = await Promise.all(
+    [...events.values()].map((want) =>
+      hooks.list({ publisherId: want.publisherId, eventType: want.eventType }),
+    ),
+  );
+  return lists.flat();
+}
+
 export function devOpsFailure(name: string, error: unknown, config: AppConfig): Step {
   const code = error instanceof InfrastructureError ? error.code : 'UNEXPECTED';
   const auth = config.azureDevOps.auth;

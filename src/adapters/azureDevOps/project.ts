@@ -1,5 +1,4 @@
 /** The Azure DevOps project as the operator's setup and checks see it: identity, pipelines, previews. */
-import { BuildQueryOrder } from 'azure-devops-node-api/interfaces/BuildInterfaces.js';
 import type { RunPipelineParameters } from 'azure-devops-node-api/interfaces/PipelinesInterfaces.js';
 import type { ReleaseCandidate } from '../../core/buildCompleted.js';
 import { InfrastructureError } from '../../errors.js';
@@ -13,7 +12,7 @@ import type { BuildRequest } from '../../ports/buildPipeline.js';
 import { buildRunParameters } from './buildPipeline.js';
 import { toAzureDevOpsError } from './connection.js';
 import { releaseRunParameters } from './pipelineReleaser.js';
-import { orNull, type PipelineRuns } from './runs.js';
+import { listRuns, orNull, type PipelineRuns } from './runs.js';
 
 /** Azure DevOps' anonymous identity: what a request without valid credentials may be answered as. */
 const ANONYMOUS_ID = 'aa000000-0000-0000-0000-000000000000';
@@ -70,26 +69,7 @@ export class AzureDevOpsProjectChecks implements AzureDevOpsProject {
   async latestRunId(pipelineId: number): Promise<number | undefined> {
     const operation = `list runs of pipeline ${pipelineId}`;
     try {
-      const builds = await this.target.connection.builds();
-      const [latest] = await builds.getBuilds(
-        this.target.project,
-        [pipelineId],
-        undefined, // queues
-        undefined, // buildNumber
-        undefined, // minTime
-        undefined, // maxTime
-        undefined, // requestedFor
-        undefined, // reasonFilter
-        undefined, // statusFilter
-        undefined, // resultFilter
-        undefined, // tagFilters
-        undefined, // properties
-        1,
-        undefined, // continuationToken
-        undefined, // maxBuildsPerDefinition
-        undefined, // deletedFilter
-        BuildQueryOrder.QueueTimeDescending,
-      );
+      const [latest] = await listRuns(this.target, pipelineId, { top: 1 });
       return latest?.id;
     } catch (error) {
       throw toAzureDevOpsError(error, operation, false);

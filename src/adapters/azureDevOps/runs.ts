@@ -67,25 +67,7 @@ export async function findRuns(
   throwIfAborted(options.abortSignal, operation);
   try {
     const builds = await target.connection.builds();
-    const candidates = await builds.getBuilds(
-      target.project,
-      [pipelineId],
-      undefined, // queues
-      undefined, // buildNumber
-      new Date(since),
-      undefined, // maxTime
-      undefined, // requestedFor
-      undefined, // reasonFilter
-      undefined, // statusFilter
-      undefined, // resultFilter
-      undefined, // tagFilters
-      undefined, // properties
-      undefined, // top
-      undefined, // continuationToken
-      undefined, // maxBuildsPerDefinition
-      undefined, // deletedFilter
-      BuildQueryOrder.QueueTimeDescending,
-    );
+    const candidates = await listRuns(target, pipelineId, { since });
     const matching: Build[] = [];
     for (const candidate of candidates) {
       throwIfAborted(options.abortSignal, operation);
@@ -100,6 +82,37 @@ export async function findRuns(
   } catch (error) {
     throw toAzureDevOpsError(error, operation, false);
   }
+}
+
+/**
+ * Runs of a pipeline, newest queued first (`queryOrder` always sent: `minTime` filters on the time
+ * it selects, and a still-queued run has only a queue time).
+ */
+export async function listRuns(
+  target: PipelineRuns,
+  pipelineId: number,
+  options: { readonly since?: string; readonly top?: number } = {},
+): Promise<readonly Build[]> {
+  const builds = await target.connection.builds();
+  return builds.getBuilds(
+    target.project,
+    [pipelineId],
+    undefined, // queues
+    undefined, // buildNumber
+    options.since === undefined ? undefined : new Date(options.since),
+    undefined, // maxTime
+    undefined, // requestedFor
+    undefined, // reasonFilter
+    undefined, // statusFilter
+    undefined, // resultFilter
+    undefined, // tagFilters
+    undefined, // properties
+    options.top,
+    undefined, // continuationToken
+    undefined, // maxBuildsPerDefinition
+    undefined, // deletedFilter
+    BuildQueryOrder.QueueTimeDescending,
+  );
 }
 
 /** A build or run as Azure DevOps reports it now; `undefined` when it does not exist. */
