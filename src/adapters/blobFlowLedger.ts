@@ -3,7 +3,7 @@ import { isFlowRecord, type FlowRecord } from '../core/flow.js';
 import { isPointers, type Pointers } from '../core/pointers.js';
 import { InfrastructureError } from '../errors.js';
 import type { CreatedFlow, FlowLedger, FlowPage, Versioned } from '../ports/flowLedger.js';
-import { storageStatusOf } from './storageErrors.js';
+import { storageFailure, storageStatusOf } from './storageErrors.js';
 
 /**
  * The flow ledger in one blob container:
@@ -163,13 +163,7 @@ export class BlobFlowLedger implements FlowLedger {
     try {
       return await action();
     } catch (error) {
-      if (error instanceof InfrastructureError) throw error;
-      const status = storageStatusOf(error);
-      throw new InfrastructureError('STORAGE_UNAVAILABLE', `Ledger: ${operation} failed`, {
-        transient: true,
-        cause: error,
-        ...(status === undefined ? {} : { status }),
-      });
+      throw storageFailure('STORAGE_UNAVAILABLE', `Ledger: ${operation} failed`, error);
     }
   }
 }

@@ -1,7 +1,6 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { InfrastructureError } from '../errors.js';
 import type { ModelPublisher } from '../ports/modelPublisher.js';
-import { storageStatusOf } from './storageErrors.js';
+import { storageFailure, storageStatusOf } from './storageErrors.js';
 
 /** Writes model versions into the models container, each blob created only if absent. */
 export class BlobModelPublisher implements ModelPublisher {
@@ -57,14 +56,14 @@ export class BlobModelPublisher implements ModelPublisher {
     try {
       return await action();
     } catch (error) {
-      if (error instanceof InfrastructureError) throw error;
       const status = storageStatusOf(error);
       const missing = status === 404 ? `: container ${this.container.containerName} does not exist` : '';
-      throw new InfrastructureError('STORAGE_UNAVAILABLE', `Models: ${operation} failed${missing}`, {
-        transient: status === undefined || status >= 500,
-        cause: error,
-        ...(status === undefined ? {} : { status }),
-      });
+      throw storageFailure(
+        'STORAGE_UNAVAILABLE',
+        `Models: ${operation} failed${missing}`,
+        error,
+        status === undefined || status >= 500,
+      );
     }
   }
 }

@@ -2,7 +2,7 @@ import type { BlobGetPropertiesResponse, ContainerClient } from '@azure/storage-
 import { createHash } from 'node:crypto';
 import { InfrastructureError } from '../errors.js';
 import type { ModelBlob, ModelStore } from '../ports/modelStore.js';
-import { storageStatusOf } from './storageErrors.js';
+import { storageFailure, storageStatusOf } from './storageErrors.js';
 
 export class BlobModelStore implements ModelStore {
   constructor(private readonly container: ContainerClient) {}
@@ -73,14 +73,8 @@ export class BlobModelStore implements ModelStore {
     try {
       return await action();
     } catch (error) {
-      if (error instanceof InfrastructureError) throw error;
-      const status = storageStatusOf(error);
-      if (status === 404) return undefined;
-      throw new InfrastructureError('MODEL_UNREADABLE', `Models: ${operation} failed`, {
-        transient: true,
-        cause: error,
-        ...(status === undefined ? {} : { status }),
-      });
+      if (!(error instanceof InfrastructureError) && storageStatusOf(error) === 404) return undefined;
+      throw storageFailure('MODEL_UNREADABLE', `Models: ${operation} failed`, error);
     }
   }
 }

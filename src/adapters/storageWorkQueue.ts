@@ -1,7 +1,6 @@
 import type { QueueServiceClient } from '@azure/storage-queue';
 import type { FlowMessage } from '../core/flowMessage.js';
-import { InfrastructureError } from '../errors.js';
-import { storageStatusOf } from './storageErrors.js';
+import { storageFailure, storageStatusOf } from './storageErrors.js';
 import type { WorkQueue } from '../ports/workQueue.js';
 
 export class StorageWorkQueue implements WorkQueue {
@@ -34,10 +33,7 @@ export class StorageWorkQueue implements WorkQueue {
       const properties = await poison.getProperties();
       return { replayed, remaining: properties.approximateMessagesCount ?? 0 };
     } catch (error) {
-      throw new InfrastructureError('STORAGE_UNAVAILABLE', 'Replaying the poison queue failed', {
-        transient: true,
-        cause: error,
-      });
+      throw storageFailure('STORAGE_UNAVAILABLE', 'Replaying the poison queue failed', error);
     }
   }
 
@@ -61,10 +57,7 @@ export class StorageWorkQueue implements WorkQueue {
         }
       }
     } catch (error) {
-      throw new InfrastructureError('STORAGE_UNAVAILABLE', 'Queueing work for the flow worker failed', {
-        transient: true,
-        cause: error,
-      });
+      throw storageFailure('STORAGE_UNAVAILABLE', 'Queueing work for the flow worker failed', error);
     }
   }
 }

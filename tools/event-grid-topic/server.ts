@@ -22,6 +22,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { readLimitedBody } from '../http.js';
 
 export const TOPIC_PATH = '/api/events';
 export const BATCH_CONTENT_TYPE = 'application/cloudevents-batch+json; charset=utf-8';
@@ -205,7 +206,7 @@ class Topic implements LocalTopic {
       answer(401, 0, 'The request authorization key is not authorized for this topic.');
       return;
     }
-    const body = await readBody(request, MAX_REQUEST_BYTES);
+    const body = await readLimitedBody(request, MAX_REQUEST_BYTES);
     if (body === 'too-large') {
       answer(413, 0, `The request is larger than ${MAX_REQUEST_BYTES} bytes.`);
       return;
@@ -268,7 +269,7 @@ class Topic implements LocalTopic {
       return;
     }
     if (path === '/_topic/fail' && request.method === 'POST') {
-      const body = await readBody(request, 4096);
+      const body = await readLimitedBody(request, 4096);
       let status = 503;
       let count: number | undefined;
       if (body !== 'too-large' && body.length > 0) {
@@ -389,21 +390,4 @@ function send(response: ServerResponse, status: number, body: string): void {
     'content-length': Buffer.byteLength(body),
   });
   response.end(body);
-}
-
-function readBody(request: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) tooLarge = true;
-      else chunks.push(chunk);
-    });
-    request.on('end', () => {
-      resolve(tooLarge ? 'too-large' : Buffer.concat(chunks));
-    });
-    request.on('error', reject);
-  });
 }

@@ -17,6 +17,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { FunctionDefinition } from '../../src/app/functionDefinition.js';
 import { QueueBindings, readQueueSettings } from './queues.js';
+import { readLimitedBody } from '../http.js';
 
 const { HttpRequest, HttpResponse, InvocationContext } = functions;
 
@@ -141,8 +142,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       const params = pattern(path);
       const methods = definition.options.methods ?? ['GET', 'POST'];
       if (params === undefined || !methods.some((allowed) => allowed.toUpperCase() === method)) continue;
-      const body = await readAll(request, HOST_MAX_BODY_BYTES);
-      if (body === undefined) {
+      const body = await readLimitedBody(request, HOST_MAX_BODY_BYTES);
+      if (body === 'too-large') {
         send(response, 413, undefined);
         return;
       }
@@ -182,8 +183,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       });
       return;
     }
-    const body = await readAll(request, HOST_MAX_BODY_BYTES);
-    if (body === undefined) {
+    const body = await readLimitedBody(request, HOST_MAX_BODY_BYTES);
+    if (body === 'too-large') {
       send(response, 413, undefined);
       return;
     }
@@ -328,23 +329,6 @@ function send(response: ServerResponse, status: number, body: unknown): void {
     'content-length': String(Buffer.byteLength(text)),
   });
   response.end(text);
-}
-
-function readAll(request: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) tooLarge = true;
-      else chunks.push(chunk);
-    });
-    request.once('end', () => {
-      resolve(tooLarge ? undefined : Buffer.concat(chunks));
-    });
-    request.once('error', reject);
-  });
 }
 
 function headersOf(request: IncomingMessage): Record<string, string> {
