@@ -13,9 +13,10 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isRecord, list, readText, record, repoPath, repoRoot, type Json } from './support.js';
+import { conformanceDir } from '../../tools/ado-emulator/conformance.js';
+import { isRecord, list, readText, record, repoPath, type Json } from './support.js';
 
-const conformance = process.env.AI_APP_CONFORMANCE_DIR ?? join(repoRoot, '..', 'shared', 'conformance');
+const conformance = conformanceDir();
 
 function schema(file: string): Json {
   const path = join(conformance, 'schemas', file);
